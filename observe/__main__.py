@@ -1,0 +1,5 @@
+"""`python -m observe` runs the restscope command."""
+
+from observe.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Packet captures: file readers, link layers, TCP reassembly and HTTP/1.x parsing."""

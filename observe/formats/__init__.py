@@ -1,0 +1,1 @@
+"""Readers and writers for file formats other than packet captures."""

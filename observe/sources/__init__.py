@@ -1,0 +1,140 @@
+"""Traffic sources: detect a file's format from its content and read it as Exchanges.
+
+A reader is a function `read(path, options, tally) -> Iterator[Exchange]` registered under a
+format name with a `sniff(head, path) -> bool` test that looks at the first bytes. Detection
+goes by content first and by file name only as a tie-breaker, so a `.txt` HAR still reads.
+
+Readers never raise for one bad record: they count it in the tally and go on. A file that is
+unusable as a whole raises `InputError` (exit code 2 on the command line).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from observe.encoding import DEFAULT_DECODED_LIMIT
+from observe.errors import InputError, UnknownFormatError
+from observe.exchange import Exchange
+from observe.tally import Tally
+
+HEAD_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Options every reader understands."""
+
+    decoded_limit: int = DEFAULT_DECODED_LIMIT
+    hosts: frozenset[str] = frozenset()
+    ports: frozenset[int] = frozenset()
+    extra: dict[str, str] = field(default_factory=dict)
+    # readers call this with the number of input bytes consumed since the last call
+    on_bytes: Callable[[int], None] | None = field(default=None, compare=False)
+
+    def wants(self, host: str, port: int | None) -> bool:
+        """Whether `--filter` lets an exchange with this server host and port through."""
+        if self.hosts and host.lower() not in self.hosts:
+            return False
+        return not (self.ports and port not in self.ports)
+
+
+Reader = Callable[[Path, ReadOptions, Tally], Iterator[Exchange]]
+Sniffer = Callable[[bytes, Path], bool]
+
+
+@dataclass(frozen=True)
+class SourceFormat:
+    name: str
+    sniff: Sniffer
+    read: Reader
+    description: str
+
+
+_FORMATS: dict[str, SourceFormat] = {}
+
+
+def register(name: str, sniff: Sniffer, description: str) -> Callable[[Reader], Reader]:
+    """Decorator: register `read` as the reader for format `name`."""
+
+    def wrap(read: Reader) -> Reader:
+        _FORMATS[name] = SourceFormat(name, sniff, read, description)
+        return read
+
+    return wrap
+
+
+def _load_builtin_formats() -> None:
+    # importing the modules registers their readers
+    from observe.capture import pcap_source  # noqa: F401
+    from observe.formats import cassette, har, jsonl, mitmflows, tapefolder  # noqa: F401
+
+
+def formats() -> dict[str, SourceFormat]:
+    if not _FORMATS:
+        _load_builtin_formats()
+    return dict(_FORMATS)
+
+
+def read_head(path: Path, size: int = HEAD_SIZE) -> bytes:
+    """The first bytes of a file, gunzipped when it is gzip-compressed."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(size)
+        if head[:2] == b"\x1f\x8b":
+            with gzip.open(path, "rb") as handle:
+                return handle.read(size)
+        return head
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    except (EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(f"{path}: corrupt gzip file ({exc})") from exc
+
+
+def detect_format(path: Path) -> str:
+    """The format name of `path`, from its content (a folder is a tape folder)."""
+    known = formats()
+    if path.is_dir():
+        return "tapes"
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    head = read_head(path)
+    if not head:
+        raise UnknownFormatError(f"{path}: the file is empty")
+    matches = [f.name for f in known.values() if f.name != "tapes" and f.sniff(head, path)]
+    if not matches:
+        raise UnknownFormatError(
+            f"{path}: not a format restscope reads (pcap, pcapng, HAR, JSONL, mitmproxy flows, "
+            "vcrpy cassette, tape folder)"
+        )
+    return matches[0]
+
+
+def read_source(
+    path: str | os.PathLike[str],
+    options: ReadOptions | None = None,
+    tally: Tally | None = None,
+    format_name: str | None = None,
+) -> Iterator[Exchange]:
+    """Read one file or folder as a stream of Exchanges, whatever its format."""
+    path = Path(path)
+    options = options or ReadOptions()
+    tally = tally if tally is not None else Tally()
+    name = format_name or detect_format(path)
+    known = formats()
+    if name not in known:
+        raise UnknownFormatError(f"unknown format {name!r}; known: {', '.join(sorted(known))}")
+    return known[name].read(path, options, tally)
+
+
+def read_sources(
+    paths: Iterable[str | os.PathLike[str]],
+    options: ReadOptions | None = None,
+    tally: Tally | None = None,
+) -> Iterator[Exchange]:
+    """Read several sources one after the other."""
+    for path in paths:
+        yield from read_source(path, options, tally)

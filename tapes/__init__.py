@@ -1,0 +1,1 @@
+"""tapes package."""

@@ -1,0 +1,1 @@
+"""pytest plugin for record/replay tapes (fixtures `tapes_proxy`, `tapes_config`)."""
