@@ -7,6 +7,7 @@ purpose becomes one line on stderr; unusable input exits with code 2. No traceba
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Iterator
 from importlib.metadata import entry_points
@@ -23,6 +24,12 @@ from observe.report import print_exchange_line, print_summary, progress_reader
 from observe.tally import Tally
 
 COMMAND_GROUP = "restscope.commands"
+# commands of this package that live in their own modules, loaded only when used
+_LAZY_COMMANDS = {
+    "proxy": ("observe.live.commands", "proxy_command"),
+    "sniff": ("observe.live.commands", "sniff_command"),
+    "tail": ("observe.live.commands", "tail_command"),
+}
 
 
 class RestscopeGroup(click.Group):
@@ -32,12 +39,22 @@ class RestscopeGroup(click.Group):
         return {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(self._plugin_commands()))
+        names = set(super().list_commands(ctx)) | set(self._plugin_commands())
+        return sorted(names | set(_LAZY_COMMANDS))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             return command
+        if cmd_name in _LAZY_COMMANDS:
+            module_name, attribute = _LAZY_COMMANDS[cmd_name]
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:
+                raise click.ClickException(f"{cmd_name!r} is not available: {exc}") from exc
+            lazy = getattr(module, attribute)
+            assert isinstance(lazy, click.Command)
+            return lazy
         entry = self._plugin_commands().get(cmd_name)
         if entry is None:
             return None
