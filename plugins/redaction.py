@@ -1,0 +1,431 @@
+"""Redaction: credentials replaced by a fixed placeholder before anything is written or printed.
+
+`Redactor(extra_names).redact(exchange)` is what every writer calls (tapes, specs, live
+reports); `RedactPlugin` puts it in the plugin chain, where it runs last by default.
+
+What is redacted (names compared case-insensitively, see `is_secret_name`):
+- headers: Authorization / Proxy-Authorization keep their scheme word (and auth-param names),
+  Cookie keeps cookie names, Set-Cookie keeps the cookie name and attributes; any other header
+  with a secret name (X-Api-Key, X-Auth-Token, ...) is replaced whole; URLs in headers
+  (Referer, Location) lose their secret query values;
+- the request target's query, form bodies, multipart fields, JSON bodies at any depth (a secret
+  key redacts everything under it, e.g. Flickr's echoed `"api_key": {"_content": "..."}`),
+  JSONP-wrapped JSON and XML elements/attributes with secret names;
+- then every other occurrence, in the same exchange, of a secret value found above (raw,
+  percent-encoded or JSON-escaped) in the target, headers, text bodies, notes and meta.
+
+Invariants:
+1. Pure: the result depends only on the exchange and the configured names; idempotent.
+2. A compressed body that must change is stored decoded (content_encoding "", no
+   Content-Encoding header, Content-Length fixed), and a Note says so. A compressed textual body
+   that cannot be decoded cannot be checked, so it is removed (with a Note).
+3. Notes name what was redacted, never the values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+from observe.encoding import is_json_type, is_textual_type
+from observe.errors import BodyError
+from observe.exchange import Exchange, Message, Note, Request
+from observe.headers import Headers
+from plugins.base import Plugin, check_keys, string_list
+from plugins.params import FORM, MULTIPART, body_kind, edit_params, edit_query
+
+REDACTED = "REDACTED"
+PLUGIN = "redact"
+
+# a name is secret when one of its words is one of these ...
+_SECRET_WORDS = frozenset({
+    "auth", "authorization", "cookie", "cookies", "credential", "credentials", "csrf", "xsrf",
+    "key", "apikey", "passwd", "password", "passphrase", "pwd", "secret", "session",
+    "sessionid", "sid", "sig", "signature", "token", "tokens", "jwt", "otp", "pin",
+})
+# ... or when it contains one of these anywhere (originalsecret, accesstoken, x-apikey)
+_SECRET_PARTS = ("token", "secret", "passw", "signature", "apikey", "api_key", "credential",
+                 "session", "cookie")
+_SECRET_PREFIXES = ("oauth_", "oauth-")
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_TOKEN68 = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
+_AUTH_PARAM = re.compile(r'\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)\s*')
+_JSONP = re.compile(r"^\s*(?:/\*\*/\s*)?([A-Za-z_$][\w$.]*)\s*\((.*)\)\s*;?\s*$", re.S)
+_MIN_SCRUB_LENGTH = 6
+
+
+def is_secret_name(name: str, extra: Iterable[str] = ()) -> bool:
+    """Whether a header, parameter or JSON key called `name` holds a credential."""
+    lower = name.strip().lower()
+    if not lower:
+        return False
+    if lower in {e.lower() for e in extra}:
+        return True
+    if lower.startswith(_SECRET_PREFIXES) or any(p in lower for p in _SECRET_PARTS):
+        return True
+    words = {w.lower() for w in _WORD.findall(name)}
+    return bool(words & _SECRET_WORDS)
+
+
+def _redact_authorization(value: str) -> str:
+    scheme, sep, rest = value.strip().partition(" ")
+    if not sep or not rest.strip():
+        return REDACTED if value.strip() and value.strip() != REDACTED else value
+    rest = rest.strip()
+    if _TOKEN68.match(rest):
+        return f"{scheme} {REDACTED}"
+    pos, names = 0, []
+    while pos < len(rest):
+        match = _AUTH_PARAM.match(rest, pos)
+        if not match:
+            return f"{scheme} {REDACTED}"
+        names.append(match.group(1))
+        pos = match.end()
+        if pos < len(rest):
+            if rest[pos] != ",":
+                return f"{scheme} {REDACTED}"
+            pos += 1
+    return scheme + " " + ", ".join(f'{n}="{REDACTED}"' for n in names)
+
+
+def _redact_cookie(value: str) -> str:
+    pieces = []
+    for piece in value.split(";"):
+        name, sep, _ = piece.partition("=")
+        pieces.append(f"{name}={REDACTED}" if sep else piece)
+    return ";".join(pieces)
+
+
+def _redact_set_cookie(value: str) -> str:
+    first, sep, attributes = value.partition(";")
+    name, eq, _ = first.partition("=")
+    head = f"{name}={REDACTED}" if eq else REDACTED
+    return head + sep + attributes
+
+
+class Redactor:
+    """Replaces credentials in exchanges, headers, targets and bodies by `REDACTED`."""
+
+    def __init__(self, extra_names: Iterable[str] = ()) -> None:
+        self.extra_names = tuple(n.lower() for n in extra_names)
+
+    def is_secret(self, name: str) -> bool:
+        return is_secret_name(name, self.extra_names)
+
+    # --- single values -------------------------------------------------------------------
+
+    def redact_value(self, name: str, value: str) -> str:
+        """`value` as it may be shown when it belongs to a header/parameter called `name`."""
+        lower = name.lower()
+        if lower in ("authorization", "proxy-authorization"):
+            return _redact_authorization(value)
+        if lower == "cookie":
+            return _redact_cookie(value)
+        if lower == "set-cookie":
+            return _redact_set_cookie(value)
+        if self.is_secret(name):
+            return REDACTED if value else value
+        if "?" in value and "=" in value:
+            return self.redact_target(value)
+        return value
+
+    def redact_target(self, target: str) -> str:
+        """A path?query (or absolute URL) with secret query values replaced."""
+        return edit_query(target, self._edit_param)
+
+    def redact_headers(self, headers: Headers) -> Headers:
+        fields = [(n, self.redact_value(n, v)) for n, v in headers]
+        out = Headers(fields)
+        return headers if out == headers else out
+
+    def redact_json(self, value: Any) -> Any:
+        """A JSON value with everything under a secret key replaced (keys are kept)."""
+        if isinstance(value, dict):
+            return {
+                k: _redact_all(v) if self.is_secret(str(k)) else self.redact_json(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [self.redact_json(v) for v in value]
+        return value
+
+    def _edit_param(self, name: str, value: str) -> str:
+        return REDACTED if value and self.is_secret(name) else value
+
+    # --- whole exchanges -----------------------------------------------------------------
+
+    def redact(self, exchange: Exchange) -> Exchange:
+        """The exchange with every credential replaced; notes say what was redacted."""
+        secrets = self._collect_secrets(exchange)
+        notes: list[Note] = []
+        request = exchange.request
+        target = self.redact_target(request.target)
+        authority = request.authority
+        if "@" in authority:
+            authority = f"{REDACTED}@{authority.rsplit('@', 1)[1]}"
+        if target != request.target or authority != request.authority:
+            notes.append(Note(PLUGIN, "request.target", "credentials in URL", REDACTED))
+            request = request.evolve(target=target, authority=authority)
+        request = self._redact_message(request, "request", notes)
+        response = exchange.response
+        if response is not None:
+            response = self._redact_message(response, "response", notes)
+        result = exchange.evolve(request=request, response=response)
+        if secrets:
+            result = self._scrub_values(result, secrets, notes)
+        if notes:
+            result = result.evolve(notes=(*result.notes, *notes))
+        return result
+
+    def _collect_secrets(self, exchange: Exchange) -> set[str]:
+        """Secret values the exchange carries under secret names (for the value pass)."""
+        found: set[str] = set()
+        request = exchange.request
+        messages: list[Message] = [request]
+        if exchange.response is not None:
+            messages.append(exchange.response)
+        for message in messages:
+            for name, value in message.headers:
+                if self.redact_value(name, value) == value:
+                    continue
+                lower = name.lower()
+                if lower in ("authorization", "proxy-authorization"):
+                    found.add(value.strip().partition(" ")[2].strip())
+                    found.update(m.group(2).strip('"') for m in _AUTH_PARAM.finditer(value))
+                elif lower in ("cookie", "set-cookie"):
+                    for piece in value.split(";")[: None if lower == "cookie" else 1]:
+                        found.add(piece.partition("=")[2].strip())
+                elif self.is_secret(name):
+                    found.add(value.strip())
+
+        def keep(name: str, value: str) -> str:
+            if self.is_secret(name):
+                found.add(value)
+            return value
+
+        edit_params(request, keep)
+        return {s for s in found if len(s) >= _MIN_SCRUB_LENGTH and REDACTED not in s}
+
+    def _redact_message(self, message: Any, side: str, notes: list[Note]) -> Any:
+        headers = self.redact_headers(message.headers)
+        if headers is not message.headers:
+            names = sorted({n for (n, v), (_, old) in zip(headers, message.headers, strict=True)
+                            if v != old})
+            notes.append(Note(PLUGIN, f"{side}.headers", f"{len(names)} header(s)",
+                              f"{REDACTED}: {', '.join(names)}"))
+            message = message.evolve(headers=headers)
+        if not message.body:
+            return message
+        if isinstance(message, Request) and body_kind(message) in (FORM, MULTIPART):
+            try:
+                message.decoded()
+            except BodyError:
+                return _remove_body(message, side, notes)
+            edited = edit_params(message, self._edit_param)
+            if edited is not message:
+                notes.append(Note(PLUGIN, f"{side}.body", _encoding_word(message), REDACTED))
+            return edited
+        return self._redact_text_body(message, side, notes)
+
+    def _redact_text_body(self, message: Any, side: str, notes: list[Note]) -> Any:
+        mime = message.mime_type
+        if not (is_textual_type(mime) or mime == ""):
+            return message
+        try:
+            raw = message.decoded()
+        except BodyError:
+            if message.content_encoding:
+                return _remove_body(message, side, notes)
+            return message
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return message
+        new = self._redact_text(text, mime)
+        if new == text:
+            return message
+        notes.append(Note(PLUGIN, f"{side}.body", _encoding_word(message), REDACTED))
+        return _with_plain_body(message, new.encode("utf-8"))
+
+    def _redact_text(self, text: str, mime: str) -> str:
+        stripped = text.lstrip()
+        if stripped.startswith(("{", "[")) or is_json_type(mime):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                return text
+            redacted = self.redact_json(value)
+            if redacted == value:
+                return text
+            return json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
+        if stripped.startswith("<") and ("xml" in mime or stripped.startswith(("<?xml", "<rsp"))):
+            return self._redact_xml(text)
+        match = _JSONP.match(text)
+        if match:
+            inner = self._redact_text(match.group(2), "application/json")
+            if inner != match.group(2):
+                return f"{match.group(1)}({inner})"
+        return text
+
+    def _redact_xml(self, text: str) -> str:
+        try:
+            root = ET.fromstring(text)
+        except ET.ParseError:
+            return text
+        changed = False
+        for element in root.iter():
+            if self.is_secret(str(element.tag)):
+                for inner in element.iter():
+                    if inner.text and inner.text.strip():
+                        inner.text = REDACTED
+                        changed = True
+                    for key in inner.attrib:
+                        inner.attrib[key] = REDACTED
+                        changed = True
+            for key, value in element.attrib.items():
+                if value and value != REDACTED and self.is_secret(key):
+                    element.attrib[key] = REDACTED
+                    changed = True
+        if not changed:
+            return text
+        return '<?xml version="1.0" encoding="utf-8" ?>\n' + ET.tostring(root, encoding="unicode")
+
+    # --- the value pass ------------------------------------------------------------------
+
+    def _scrub_values(self, exchange: Exchange, secrets: set[str], notes: list[Note]) -> Exchange:
+        variants = sorted(
+            {form for s in secrets for form in _variants(s) if form}, key=len, reverse=True
+        )
+
+        def scrub(text: str) -> str:
+            for form in variants:
+                if form in text:
+                    text = text.replace(form, REDACTED)
+            return text
+
+        request = exchange.request
+        changes: dict[str, Any] = {}
+        new_request = request.evolve(
+            target=scrub(request.target),
+            headers=_scrub_headers(request.headers, scrub),
+        )
+        new_request = _scrub_body(new_request, scrub, "request", notes)
+        if new_request != request:
+            changes["request"] = new_request
+        if exchange.response is not None:
+            response = exchange.response.evolve(
+                headers=_scrub_headers(exchange.response.headers, scrub)
+            )
+            response = _scrub_body(response, scrub, "response", notes)
+            if response != exchange.response:
+                changes["response"] = response
+        new_notes = tuple(Note(n.plugin, n.field, scrub(n.old), scrub(n.new))
+                          for n in exchange.notes)
+        if new_notes != exchange.notes:
+            changes["notes"] = new_notes
+        meta = _scrub_json(dict(exchange.meta), scrub)
+        if meta != dict(exchange.meta):
+            changes["meta"] = meta
+        return exchange.evolve(**changes) if changes else exchange
+
+
+def _redact_all(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _redact_all(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_all(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if value == "":
+        return value
+    return REDACTED
+
+
+def _variants(secret: str) -> set[str]:
+    return {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret, safe=""),
+        quote(secret, safe="/"),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret)[1:-1].replace("/", "\\/"),
+    }
+
+
+def _scrub_headers(headers: Headers, scrub: Any) -> Headers:
+    out = Headers((n, scrub(v)) for n, v in headers)
+    return headers if out == headers else out
+
+
+def _scrub_json(value: Any, scrub: Any) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, Mapping):
+        return {k: _scrub_json(v, scrub) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub_json(v, scrub) for v in value]
+    return value
+
+
+def _scrub_body(message: Any, scrub: Any, side: str, notes: list[Note]) -> Any:
+    if not message.body or not (is_textual_type(message.mime_type) or message.mime_type == ""
+                                or message.mime_type == "multipart/form-data"):
+        return message
+    try:
+        raw = message.decoded()
+    except BodyError:
+        return message
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return message
+    new = scrub(text)
+    if new == text:
+        return message
+    notes.append(Note(PLUGIN, f"{side}.body", "secret values elsewhere in the body", REDACTED))
+    return _with_plain_body(message, new.encode("utf-8"))
+
+
+def _encoding_word(message: Message) -> str:
+    if message.content_encoding:
+        return f"credentials in {message.content_encoding} body (stored decoded)"
+    return "credentials in body"
+
+
+def _with_plain_body(message: Any, body: bytes) -> Any:
+    headers = message.headers.without("content-encoding")
+    if "content-length" in headers:
+        headers = headers.with_set("Content-Length", str(len(body)))
+    return message.evolve(body=body, content_encoding="", headers=headers)
+
+
+def _remove_body(message: Any, side: str, notes: list[Note]) -> Any:
+    notes.append(Note(PLUGIN, f"{side}.body",
+                      f"undecodable {message.content_encoding or 'form'} body, "
+                      f"{len(message.body)} bytes, cannot be checked for credentials", "removed"))
+    return _with_plain_body(message, b"")
+
+
+class RedactPlugin(Plugin):
+    """The `redact` plugin: applies `Redactor` to every exchange; never drops one.
+
+    Config: `names` (extra secret names, e.g. ["x-tenant-id"]).
+    """
+
+    name = PLUGIN
+    drop_reason = "never drops"
+
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        super().__init__(config)
+        check_keys(self.config, ["names"], "redact plugin config")
+        self.redactor = Redactor(string_list(self.config, "names", "redact plugin config"))
+
+    def applies_to(self, exchange: Exchange) -> bool:
+        return True
+
+    def rewrite(self, exchange: Exchange) -> Exchange:
+        return self.redactor.redact(exchange)
