@@ -60,6 +60,9 @@ _AF_INET6 = frozenset({10, 24, 28, 30})
 _IPV6_EXTENSIONS = frozenset({0, 43, 60, 51, 44})
 
 _ipv4_header = struct.Struct("!BxHxxHxBxx4s4s").unpack_from
+# the common case in one call: an IPv4 header without options followed by a TCP header
+_ipv4_tcp_headers = struct.Struct("!BxHxxHxBxx4s4sHHIIBB").unpack_from
+_ethernet_ipv4_tcp_headers = struct.Struct("!12xHBxHxxHxBxx4s4sHHIIBB").unpack_from
 _tcp_header = struct.Struct("!HHIIBB").unpack_from
 _ushort = struct.Struct("!H").unpack_from
 _uint_le = struct.Struct("<I").unpack_from
@@ -151,6 +154,8 @@ LINK_DECODERS: dict[int, LinkDecoderFunction] = {
     276: _linux_sll2,
 }
 LINK_TYPES = frozenset(LINK_DECODERS)
+# building the named tuple without its Python-level __new__: the same value, made faster
+_new_segment = tuple.__new__
 
 
 class LinkDecoder:
@@ -170,6 +175,43 @@ class LinkDecoder:
 
     def decode(self, timestamp: float, linktype: int, frame: memoryview) -> Segment | None:
         """The TCP segment in `frame`, or None (counted as a skipped packet)."""
+        # fast path: untagged Ethernet, IPv4 without options or fragmentation, TCP, read with
+        # one unpack; anything else takes the general path
+        size = len(frame)
+        if linktype == 1 and size >= 54:
+            (ethertype, version_ihl, total_length, fragment, protocol, src, dst, src_port,
+             dst_port, seq, ack, data_offset, flags) = _ethernet_ipv4_tcp_headers(frame, 0)
+            if (ethertype == ETHERTYPE_IPV4 and version_ihl == 0x45 and protocol == 6
+                    and not fragment & 0x3FFF and total_length):
+                end = 14 + total_length
+                if end <= size:
+                    return self._segment(timestamp, frame, 34 + (data_offset >> 4) * 4,
+                                         end, src, dst, src_port, dst_port, seq, ack, flags)
+        return self._decode_general(timestamp, linktype, frame)
+
+    def _segment(
+        self, timestamp: float, frame: memoryview, start: int, end: int, src: bytes,
+        dst: bytes, src_port: int, dst_port: int, seq: int, ack: int, flags: int,
+    ) -> Segment | None:
+        """A whole IPv4/TCP segment whose headers the fast path has read."""
+        if start > end:
+            self.tally.skip("packet", "bad tcp header")
+            return None
+        names = self._ipv4_names
+        src_ip = names.get(src)
+        if src_ip is None:
+            src_ip = names[src] = ".".join(map(str, src))
+        dst_ip = names.get(dst)
+        if dst_ip is None:
+            dst_ip = names[dst] = ".".join(map(str, dst))
+        payload = frame[start:end].tobytes() if end > start else b""
+        return _new_segment(  # type: ignore[no-any-return]
+            Segment, (timestamp, src_ip, src_port, dst_ip, dst_port, seq, ack, flags, payload)
+        )
+
+    def _decode_general(
+        self, timestamp: float, linktype: int, frame: memoryview
+    ) -> Segment | None:
         link = LINK_DECODERS[linktype](frame)
         if isinstance(link, str):
             self.tally.skip("packet", link)
@@ -190,6 +232,15 @@ class LinkDecoder:
         if len(frame) < offset + 20:
             self.tally.skip("packet", "truncated packet")
             return None
+        if len(frame) >= offset + 40 and frame[offset] == 0x45:  # no options: one unpack
+            (_, total_length, fragment, protocol, src, dst, src_port, dst_port, seq, ack,
+             data_offset, flags) = _ipv4_tcp_headers(frame, offset)
+            if protocol == 6 and not fragment & 0x3FFF and total_length:
+                end = offset + total_length
+                if end <= len(frame):
+                    start = offset + 20 + (data_offset >> 4) * 4
+                    return self._segment(timestamp, frame, start, end, src, dst, src_port,
+                                         dst_port, seq, ack, flags)
         version_ihl, total_length, fragment, protocol, src, dst = _ipv4_header(frame, offset)
         if version_ihl >> 4 != 4:
             self.tally.skip("packet", "bad ip header")
