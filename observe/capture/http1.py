@@ -1,0 +1,434 @@
+"""HTTP/1.0 and 1.1 messages read from one direction of a reassembled TCP stream (sans-I/O).
+
+A `MessageReader` is the `StreamSink` of a `HalfStream`: fed ordered data, gaps and the end of
+the stream, it parses requests or responses with httptools (llhttp) and reports each message to
+its `MessageListener` twice: when its head is complete (`message_head`) and when it is done
+(`message_done`, complete or with an `incomplete` reason).
+
+Invariants:
+1. Framing is the parser's: Content-Length, chunked (trailers kept apart), close-delimited
+   bodies and the status codes without a body (1xx, 204, 304) are llhttp's decisions. The only
+   decision taken from outside the stream is "this response has no body" (the answer to HEAD or
+   a CONNECT tunnel), which the listener gives from the request it pairs the response with.
+2. To stop exactly where such a header block ends, data is fed one byte at a time while the
+   listener says a bodiless response may be due (`careful`); otherwise in whole segments.
+3. Bytes after a gap or a parse error are never glued to what came before: the message in
+   progress is reported incomplete, and reading resumes at the next request line or status line
+   found by `resynchronise` (also how a capture that starts mid-connection gets in step).
+4. A body is bytes as on the wire with chunked transfer-coding removed; its size is capped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+import httptools
+
+from observe.capture.reassembly import SEQ_MASK
+
+NORMAL = 0  # message_head: the body follows as the headers say
+NO_BODY = 1  # message_head: the message ends with its headers (answer to HEAD)
+STOP = 2  # message_head: stop reading this connection (tunnel)
+
+DEFAULT_MAX_BODY = 32 * 1024 * 1024
+_RESYNC_KEEP = 64 * 1024
+_MAX_PAUSED = 1024 * 1024
+
+_METHODS = (
+    rb"GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS|CONNECT|TRACE|PROPFIND|PROPPATCH|MKCOL|COPY|MOVE"
+    rb"|LOCK|UNLOCK|REPORT|SEARCH|PURGE|MKCALENDAR|LINK|UNLINK"
+)
+REQUEST_LINE = re.compile(rb"(?:" + _METHODS + rb") [!-~]+ HTTP/1\.[01]\r?\n")
+STATUS_LINE = re.compile(rb"HTTP/1\.[01] [1-5][0-9][0-9][ \r\n]")
+
+
+class Message:
+    """One request or response being read; mutable until `done`."""
+
+    __slots__ = (
+        "ack",
+        "body",
+        "body_size",
+        "done",
+        "end_seq",
+        "end_ts",
+        "eof_delimited",
+        "head_done",
+        "headers",
+        "incomplete",
+        "is_request",
+        "method",
+        "no_body",
+        "no_response",
+        "partner",
+        "reason",
+        "skip",
+        "start_seq",
+        "start_ts",
+        "status",
+        "target",
+        "trailers",
+        "version",
+    )
+
+    def __init__(self, is_request: bool, ts: float, seq: int, ack: int | None) -> None:
+        self.is_request = is_request
+        self.start_ts = ts
+        self.end_ts = ts
+        self.start_seq = seq
+        self.end_seq: int | None = None
+        self.ack = ack
+        self.method = ""
+        self.target = b""
+        self.status = 0
+        self.reason = b""
+        self.version = "HTTP/1.1"
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.trailers: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
+        self.body_size = 0
+        self.head_done = False
+        self.eof_delimited = False
+        self.no_body = False
+        self.done = False
+        self.incomplete: str | None = None
+        self.skip = False  # a response the listener decided to drop
+        self.partner: Message | None = None  # a request's response, a response's request
+        self.no_response: str | None = None  # why a request has no response
+
+    def header(self, name: bytes) -> bytes | None:
+        """The first value of header `name` (lower-case bytes), or None."""
+        for field, value in self.headers:
+            if field.lower() == name:
+                return value
+        return None
+
+    @property
+    def kind(self) -> str:
+        return "request" if self.is_request else "response"
+
+
+class MessageListener(Protocol):
+    """What a `MessageReader` reports to (the connection that pairs requests and responses)."""
+
+    def message_head(self, message: Message) -> int: ...
+
+    def message_done(self, message: Message) -> None: ...
+
+    def careful(self) -> bool: ...
+
+    def not_http(self, reader: MessageReader) -> None: ...
+
+
+class MessageReader:
+    """Requests (or responses) of one stream direction, parsed with httptools."""
+
+    __slots__ = (
+        "_ack",
+        "_end_seq",
+        "_head_stop",
+        "_parser",
+        "_seq",
+        "_ts",
+        "discarded",
+        "from_start",
+        "is_request",
+        "listener",
+        "max_body",
+        "message",
+        "messages",
+        "paused",
+        "resync_buffer",
+        "resyncing",
+        "stopped",
+    )
+
+    def __init__(
+        self,
+        is_request: bool,
+        listener: MessageListener,
+        resyncing: bool = False,
+        max_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
+        self.is_request = is_request
+        self.listener = listener
+        self.max_body = max_body
+        self.message: Message | None = None
+        self.messages = 0  # messages whose head was read
+        self.resyncing = resyncing  # looking for the next start line
+        self.from_start = not resyncing  # read from the first byte of the stream
+        self.resync_buffer = bytearray()
+        self.discarded = 0  # bytes thrown away while resynchronising
+        self.stopped = False
+        self.paused: bytearray | None = None  # data held after a request asked for an upgrade
+        self._head_stop = False
+        self._ts = 0.0
+        self._seq = 0
+        self._end_seq = 0
+        self._ack: int | None = None
+        self._parser = self._new_parser()
+
+    def _new_parser(self) -> httptools.HttpRequestParser | httptools.HttpResponseParser:
+        if self.is_request:
+            return httptools.HttpRequestParser(self)
+        return httptools.HttpResponseParser(self)
+
+    # -- StreamSink -------------------------------------------------------------------------
+
+    def data(self, payload: bytes, timestamp: float, seq: int, ack: int | None) -> None:
+        if self.stopped:
+            return
+        if self.paused is not None:
+            if len(self.paused) + len(payload) > _MAX_PAUSED:
+                self.stopped = True
+            else:
+                self.paused += payload
+            return
+        self._ts = timestamp
+        self._ack = ack
+        self._seq = seq
+        self._end_seq = (seq + len(payload)) & SEQ_MASK
+        if self.resyncing:
+            rest = self._resynchronise(payload)
+            if rest is None:
+                return
+            payload = rest
+        if self.listener.careful():
+            self._feed_carefully(payload)
+        else:
+            self._feed(payload)
+
+    def gap(self, size: int) -> None:
+        """Bytes were lost: end the message in progress and look for the next start line."""
+        if self.stopped:
+            return
+        if self.paused is not None:
+            self.stopped = True
+            return
+        message = self.message
+        if message is not None:
+            where = "body" if message.head_done else "headers"
+            self._end_message(f"gap in {message.kind} {where}")
+        self._restart(resync=True)
+
+    def eof(self, reset: bool = False) -> None:
+        """The stream ended (FIN, RST or end of input): finish or abandon the message."""
+        message = self.message
+        if self.stopped or message is None:
+            return
+        if message.eof_delimited and not reset and not message.no_body:
+            self._finish_message()
+        else:
+            how = "reset" if reset else "closed"
+            where = "body" if message.head_done else "headers"
+            self._end_message(f"connection {how} in {message.kind} {where}")
+        self._restart(resync=False)
+
+    # -- feeding ----------------------------------------------------------------------------
+
+    def _feed(self, payload: bytes | memoryview) -> None:
+        try:
+            self._parser.feed_data(payload)
+        except httptools.HttpParserUpgrade as upgrade:
+            self._upgraded(payload[upgrade.args[0]:])
+        except httptools.HttpParserError as error:
+            self._parse_error(error)
+        if self._head_stop:
+            # a bodiless response was read without byte-exact feeding: the rest is unusable
+            self._head_stop = False
+            self._restart(resync=True)
+
+    def _feed_carefully(self, payload: bytes) -> None:
+        view = memoryview(payload)
+        size = len(payload)
+        position = 0
+        while position < size:
+            try:
+                self._parser.feed_data(view[position:position + 1])
+            except httptools.HttpParserUpgrade as upgrade:
+                self._upgraded(bytes(view[position + upgrade.args[0]:]))
+                return
+            except httptools.HttpParserError as error:
+                self._parse_error(error)
+                return
+            position += 1
+            if self._head_stop:
+                self._head_stop = False
+                self._parser = self._new_parser()
+                if self.stopped or self.resyncing:
+                    return
+                if not self.listener.careful():
+                    self._feed(view[position:])
+                    return
+
+    def _resynchronise(self, payload: bytes) -> bytes | None:
+        """Look for the next start line; return the data from it on, or None (keep looking)."""
+        buffer = self.resync_buffer
+        buffer += payload
+        pattern = REQUEST_LINE if self.is_request else STATUS_LINE
+        found = pattern.search(buffer)
+        if found is None:
+            if len(buffer) > _RESYNC_KEEP:
+                drop = len(buffer) - _RESYNC_KEEP
+                self.discarded += drop
+                del buffer[:drop]
+                if self.messages == 0 and self.discarded > _RESYNC_KEEP:
+                    self.listener.not_http(self)
+            return None
+        start = found.start()
+        self.discarded += start
+        rest = bytes(buffer[start:])
+        buffer.clear()
+        self.resyncing = False
+        return rest
+
+    def _restart(self, resync: bool) -> None:
+        self.message = None
+        self._parser = self._new_parser()
+        self.resyncing = resync
+        self.resync_buffer.clear()
+
+    def _parse_error(self, error: Exception) -> None:
+        cause = error.__context__
+        if cause is not None and not isinstance(cause, httptools.HttpParserError):
+            raise cause  # a bug in a callback, not bad input
+        if self.stopped:
+            return
+        if self.messages == 0 and self.from_start:
+            self.stop()
+            self.listener.not_http(self)
+            return
+        if self.message is not None:
+            self._end_message(f"unparseable {self.message.kind}")
+        self._restart(resync=True)
+
+    def _upgraded(self, rest: bytes | memoryview) -> None:
+        """The parser stopped after a message asking to switch protocols."""
+        if self.stopped:
+            return
+        if self.is_request:
+            # hold the client's bytes until the response says whether the switch happened
+            self.paused = bytearray(rest)
+            self._parser = self._new_parser()
+        else:
+            self.stopped = True
+
+    def resume(self) -> None:
+        """The server refused the upgrade: read the held bytes as HTTP again."""
+        held = self.paused
+        self.paused = None
+        if held and not self.stopped:
+            self._feed(bytes(held))
+
+    def stop(self) -> None:
+        self.stopped = True
+        self.message = None
+        self.paused = None
+
+    # -- message bookkeeping ----------------------------------------------------------------
+
+    def _end_message(self, reason: str) -> None:
+        message = self.message
+        if message is None:
+            return
+        self.message = None
+        if message.incomplete is None:
+            message.incomplete = reason
+        message.end_ts = self._ts
+        message.done = True
+        self.listener.message_done(message)
+
+    def _finish_message(self) -> None:
+        message = self.message
+        if message is None:
+            return
+        self.message = None
+        message.end_ts = self._ts
+        message.end_seq = self._end_seq
+        message.done = True
+        self.listener.message_done(message)
+
+    # -- httptools callbacks ----------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if self.stopped or self._head_stop:
+            return
+        self.message = Message(self.is_request, self._ts, self._seq, self._ack)
+
+    def on_url(self, url: bytes) -> None:
+        message = self.message
+        if message is not None:
+            message.target += url
+
+    def on_status(self, status: bytes) -> None:
+        message = self.message
+        if message is not None:
+            message.reason += status
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        message = self.message
+        if message is None:
+            return
+        if message.head_done:
+            message.trailers.append((name, value))
+        else:
+            message.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        message = self.message
+        if message is None:
+            return
+        parser = self._parser
+        message.head_done = True
+        message.version = "HTTP/" + parser.get_http_version()
+        if self.is_request:
+            assert isinstance(parser, httptools.HttpRequestParser)
+            message.method = parser.get_method().decode("ascii", "replace")
+        else:
+            assert isinstance(parser, httptools.HttpResponseParser)
+            message.status = parser.get_status_code()
+            message.eof_delimited = _is_eof_delimited(message)
+        self.messages += 1
+        decision = self.listener.message_head(message)
+        if decision == NORMAL:
+            return
+        if decision == STOP:
+            message.no_body = True
+            self._finish_message()
+            self.stop()
+            return
+        message.no_body = True
+        self._finish_message()
+        self._head_stop = True
+
+    def on_body(self, body: bytes) -> None:
+        message = self.message
+        if message is None or message.no_body:
+            return
+        size = message.body_size + len(body)
+        message.body_size = size
+        if size > self.max_body:
+            if message.incomplete is None:
+                message.incomplete = f"{message.kind} body larger than {self.max_body} bytes"
+                message.body.clear()
+            return
+        message.body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self.message is not None:
+            self._finish_message()
+
+
+def _is_eof_delimited(message: Message) -> bool:
+    """Whether a response's body runs to the end of the connection (RFC 9112 §6.3 rule 8)."""
+    status = message.status
+    if status < 200 or status in (204, 304):
+        return False
+    for name, value in message.headers:
+        lower = name.lower()
+        if lower == b"content-length":
+            return False
+        if lower == b"transfer-encoding" and value.lower().rstrip().endswith(b"chunked"):
+            return False
+    return True

@@ -1,0 +1,294 @@
+"""Sans-I/O TCP connection tracking: `Segment`s in, HTTP `Exchange`s out.
+
+`ConnectionTracker.feed(segment)` returns the exchanges that segment completed, in order;
+`finish()` flushes every connection at the end of input. Nothing here reads files or sockets.
+
+Invariants:
+1. A connection is found by its 4-tuple in either direction (one dict lookup per segment); the
+   client is the side that sent the SYN, else the side whose data starts with a request line,
+   else the side with the higher port.
+2. Memory is bounded: at most `max_connections` connections are tracked (idle ones are flushed
+   first, then the oldest are evicted and counted); closed connections leave the table at once
+   and are remembered in a bounded set so their late packets are counted, not re-read.
+3. Everything skipped is counted in the tally by reason: streams (not HTTP, filtered out,
+   upgraded), packets (retransmitted data, after close), exchanges (filtered out, no request).
+   The caller counts the exchanges it receives (`Tally.exchange`); the tracker never does.
+4. Exchanges carry `Origin(kind, location, index)` with a running index, in emission order.
+"""
+
+from __future__ import annotations
+
+from observe.capture.connection import Connection
+from observe.capture.http1 import DEFAULT_MAX_BODY, REQUEST_LINE, Message
+from observe.capture.reassembly import DEFAULT_MAX_PENDING, SEQ_MASK
+from observe.capture.segment import ACK, FIN, RST, SYN, Segment
+from observe.exchange import Endpoint, Exchange, Origin, Request, Response, Timing
+from observe.headers import EMPTY_HEADERS, Headers
+from observe.sources import ReadOptions
+from observe.tally import Tally
+
+DEFAULT_IDLE_TIMEOUT = 300.0  # seconds of capture time without a packet
+_SWEEP_EVERY = 0x3FFF  # segments between idle sweeps, minus one (a power of two)
+_CLOSED_MEMORY = 8192
+_CONTROL = SYN | FIN | RST
+
+Key = tuple[str, int, str, int]
+
+
+class ConnectionTracker:
+    """Reassembles TCP connections from segments and reads the HTTP/1.x exchanges on them."""
+
+    def __init__(
+        self,
+        options: ReadOptions,
+        tally: Tally,
+        location: str = "",
+        kind: str = "pcap",
+        max_connections: int = 65536,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        max_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
+        self.options = options
+        self.tally = tally
+        self.location = location
+        self.kind = kind
+        self.max_connections = max(1, max_connections)
+        self.idle_timeout = idle_timeout
+        self.max_pending = max_pending
+        self.max_body = max_body
+        self._filtering = bool(options.hosts or options.ports)
+        # both directions' 4-tuples -> (connection, the HalfStream that direction feeds)
+        self._streams: dict[Key, tuple[Connection, object]] = {}
+        self._connections: dict[Key, Connection] = {}  # by client->server key, oldest first
+        self._closed: dict[Key, None] = {}
+        self._ready: list[Exchange] = []
+        self._index = 0
+        self._segments = 0
+        self._endpoints: dict[tuple[str, int], Endpoint] = {}
+
+    # -- input ------------------------------------------------------------------------------
+
+    def feed(self, segment: Segment) -> list[Exchange]:
+        """Take one TCP segment; return the exchanges it completed, in order."""
+        entry = self._streams.get(segment[1:5])  # type: ignore[arg-type]
+        if entry is None:
+            entry = self._open(segment)
+            if entry is None:
+                return self._take()
+        connection, stream = entry
+        timestamp, _, _, _, _, seq, ack, flags, payload = segment
+        connection.last_ts = timestamp
+        if payload:
+            if connection.dead is None:
+                stream.add(seq, payload, timestamp, ack if flags & ACK else None)  # type: ignore[attr-defined]
+            else:
+                self.tally.skip("packet", connection.dead)
+        if flags & _CONTROL or connection.fin_seen:
+            self._control(connection, segment)
+        self._segments += 1
+        if not self._segments & _SWEEP_EVERY:
+            self._sweep(timestamp)
+        if self._ready:
+            return self._take()
+        return []
+
+    def finish(self) -> list[Exchange]:
+        """End of input: flush every connection still open; return what that completes."""
+        for connection in list(self._connections.values()):
+            self._close(connection, reset=False)
+        return self._take()
+
+    def _take(self) -> list[Exchange]:
+        ready = self._ready
+        if ready:
+            self._ready = []
+        return ready if ready else []
+
+    # -- connections ------------------------------------------------------------------------
+
+    def _open(self, segment: Segment) -> tuple[Connection, object] | None:
+        timestamp, src_ip, src_port, dst_ip, dst_port, _, _, flags, payload = segment
+        syn = bool(flags & SYN)
+        if not syn and not payload:
+            return None  # a bare ACK/FIN/RST of a connection we do not know: nothing to read
+        key: Key = (src_ip, src_port, dst_ip, dst_port)
+        if key in self._closed:
+            if not syn:
+                self.tally.skip("packet", "after connection close")
+                return None
+            del self._closed[key]
+        if len(self._connections) >= self.max_connections:
+            self._make_room(timestamp)
+        if syn:
+            src_is_client = not flags & ACK
+        elif REQUEST_LINE.match(payload):
+            src_is_client = True
+        elif payload.startswith(b"HTTP/"):
+            src_is_client = False
+        else:
+            src_is_client = src_port > dst_port
+        source, destination = (src_ip, src_port), (dst_ip, dst_port)
+        client, server = (source, destination) if src_is_client else (destination, source)
+        connection = Connection(self, client, server, syn, self.max_pending, self.max_body)
+        connection.last_ts = timestamp
+        if self.options.ports and server[1] not in self.options.ports:
+            connection.kill("filtered out")
+        client_key, server_key = connection.keys
+        self._connections[client_key] = connection
+        self._streams[client_key] = (connection, connection.client_stream)
+        self._streams[server_key] = (connection, connection.server_stream)
+        return self._streams[key]
+
+    def _control(self, connection: Connection, segment: Segment) -> None:
+        """SYN, FIN and RST: where streams start and end."""
+        flags = segment.flags
+        client_key = connection.keys[0]
+        from_client = segment[1:5] == client_key
+        stream = connection.client_stream if from_client else connection.server_stream
+        if flags & SYN:
+            first = (segment.seq + 1) & SEQ_MASK
+            if stream.next_seq is None:
+                stream.start(first)
+            elif from_client and not flags & ACK and stream.next_seq != first:
+                # the 4-tuple is reused by a new connection
+                self._close(connection, reset=False)
+                self._closed.pop(client_key, None)
+                entry = self._open(segment)
+                if entry is not None:
+                    entry[1].start(first)  # type: ignore[attr-defined]
+                return
+        if flags & RST:
+            self._close(connection, reset=True)
+            return
+        if flags & FIN:
+            connection.fin_seen = True
+            stream.fin(segment.seq + len(segment.payload) + (1 if flags & SYN else 0))
+        if connection.fin_seen:
+            client_stream, server_stream = connection.client_stream, connection.server_stream
+            if server_stream.finished:
+                connection.responses.eof()
+            if client_stream.finished:
+                connection.requests.eof()
+            if client_stream.finished and server_stream.finished:
+                self._close(connection, reset=False)
+
+    def _close(self, connection: Connection, reset: bool) -> None:
+        client_key, server_key = connection.keys
+        if self._connections.pop(client_key, None) is None:
+            return
+        self._streams.pop(client_key, None)
+        self._streams.pop(server_key, None)
+        closed = self._closed
+        closed[client_key] = None
+        closed[server_key] = None
+        while len(closed) > _CLOSED_MEMORY:
+            del closed[next(iter(closed))]
+        connection.close(reset)
+
+    def _sweep(self, now: float) -> None:
+        """Flush connections idle for longer than `idle_timeout` (capture time)."""
+        limit = now - self.idle_timeout
+        idle = [c for c in self._connections.values() if c.last_ts < limit]
+        for connection in idle:
+            self._close(connection, reset=False)
+        if idle:
+            self.tally.count("connections flushed when idle", len(idle))
+
+    def _make_room(self, now: float) -> None:
+        self._sweep(now)
+        while len(self._connections) >= self.max_connections:
+            oldest = next(iter(self._connections.values()))
+            self.tally.count("connections evicted (table full)")
+            self._close(oldest, reset=False)
+
+    # -- output -----------------------------------------------------------------------------
+
+    def _endpoint(self, address: tuple[str, int]) -> Endpoint:
+        endpoint = self._endpoints.get(address)
+        if endpoint is None:
+            if len(self._endpoints) > 4096:
+                self._endpoints.clear()
+            endpoint = self._endpoints[address] = Endpoint(*address)
+        return endpoint
+
+    def emit(self, connection: Connection, request: Message, response: Message | None) -> None:
+        """Build the Exchange for a finished pair (ExchangeSink)."""
+        headers = _headers(request.headers)
+        host = request.header(b"host")
+        server_ip, server_port = connection.server
+        if host is not None:
+            authority = _text(host).strip()
+        elif ":" in server_ip:
+            authority = f"[{server_ip}]:{server_port}"
+        else:
+            authority = f"{server_ip}:{server_port}"
+        if self._filtering and not self._wanted(authority, server_port):
+            self.tally.skip("exchange", "filtered out")
+            return
+        built_request = Request(
+            headers=headers,
+            body=b"".join(request.body),
+            content_encoding=_coding(request),
+            http_version=request.version,
+            trailers=_headers(request.trailers) if request.trailers else EMPTY_HEADERS,
+            method=request.method,
+            scheme="http",
+            authority=authority,
+            target=_text(request.target),
+        )
+        built_response = None
+        if response is not None:
+            built_response = Response(
+                headers=_headers(response.headers),
+                body=b"".join(response.body),
+                content_encoding=_coding(response),
+                http_version=response.version,
+                trailers=_headers(response.trailers) if response.trailers else EMPTY_HEADERS,
+                status=response.status,
+                reason=_text(response.reason),
+            )
+            incomplete = request.incomplete or response.incomplete
+            timing = Timing(request.start_ts, request.end_ts, response.start_ts, response.end_ts)
+        else:
+            incomplete = request.incomplete or request.no_response or "no response"
+            timing = Timing(request.start_ts, request.end_ts)
+        self._ready.append(
+            Exchange(
+                request=built_request,
+                response=built_response,
+                timing=timing,
+                client=self._endpoint(connection.client),
+                server=self._endpoint(connection.server),
+                origin=Origin(self.kind, self.location, self._index),
+                incomplete=incomplete,
+            )
+        )
+        self._index += 1
+
+    def _wanted(self, authority: str, port: int) -> bool:
+        host = authority.rsplit("@", 1)[-1]
+        host = host[1:].partition("]")[0] if host.startswith("[") else host.partition(":")[0]
+        return self.options.wants(host, port)
+
+
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _headers(fields: list[tuple[bytes, bytes]]) -> Headers:
+    try:
+        return Headers([(name.decode("latin-1"), value.decode("utf-8")) for name, value in fields])
+    except UnicodeDecodeError:
+        return Headers([(name.decode("latin-1"), _text(value)) for name, value in fields])
+
+
+def _coding(message: Message) -> str:
+    value = message.header(b"content-encoding")
+    if value is None:
+        return ""
+    coding = value.decode("latin-1").strip().lower()
+    return "" if coding == "identity" else coding
