@@ -1,0 +1,260 @@
+"""The `flickr` plugin: Flickr's RPC-over-HTTP API rewritten into the REST API it really is.
+
+Scope: api.flickr.com, www.flickr.com, secure.flickr.com under /services/, and up.flickr.com
+(config `hosts` replaces the first set, `extra_hosts` adds to it, e.g. a recording proxy's
+host name). In scope:
+- `/services/rest`: `method` (query, form or multipart; a body value wins) becomes the path,
+  `flickr.photos.comments.getList` -> `/photos/comments/getList`, verb kept; meta gets
+  operation_id (the method), tag (its first segment), server, path_fixed;
+- `/services/upload`, `/services/replace` -> `POST /upload`, `POST /replace`;
+- `api_key`, `auth_token`, `api_sig`, `oauth_*` leave the parameters for one Authorization
+  header (scheme OAuth, FlickrAuth or FlickrApiKey; values always redacted) and meta
+  `security`/`security_schemes`; `format`, `nojsoncallback`, `jsoncallback` leave too;
+- answers: JSON kept, JSONP unwrapped, XML converted to Flickr's JSON shape; Content-Type
+  application/json; `stat="fail"` gets an HTTP status (see statuses.py); NSIDs become
+  `format_hints` (response body) and `param_format_hints` (parameters).
+Oddities, handled without failing: a call with no usable `method` (the corpus has
+`?=method=...`) keeps its path and gets no operation_id, but is otherwise rewritten; other
+paths in scope (`/services/oauth/...`, `/services/feeds/...`) and hosts out of scope (the
+`/v2/` REST API) pass unchanged; an answer that is not JSON/XML (a corrupt body, broken
+JSON) keeps its body, and its status is still mapped when an error can be read from it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from observe.exchange import Exchange, Note, Response
+from plugins.answers import (
+    json_bytes,
+    lenient_json,
+    read_answer,
+    with_json_body,
+    with_json_type,
+)
+from plugins.base import Plugin, check_keys, string_list
+from plugins.flickr.catalog import Catalog, load_catalog
+from plugins.flickr.statuses import status_for
+from plugins.flickr.xmljson import NotFlickrXml, xml_to_json
+from plugins.params import JSON_BODY, QUERY, remove_params, request_params
+from plugins.redaction import REDACTED, Redactor
+
+NAME = "flickr"
+REST_HOSTS = ("api.flickr.com", "www.flickr.com", "secure.flickr.com")
+UPLOAD_HOSTS = ("up.flickr.com",)
+REST_SERVER = "https://api.flickr.com/services/rest"
+UPLOAD_SERVER = "https://up.flickr.com/services"
+TRANSPORT_PARAMS = frozenset({"format", "nojsoncallback", "jsoncallback"})
+CREDENTIAL_PARAMS = frozenset({"api_key", "auth_token", "api_sig"})
+NSID = re.compile(r"^\d+@N\d\d$")
+_METHOD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+$")
+
+SECURITY_SCHEMES: Mapping[str, dict[str, str]] = {
+    "flickr_api_key": {"type": "apiKey", "in": "query", "name": "api_key",
+                       "description": "Flickr API key"},
+    "flickr_auth_token": {"type": "apiKey", "in": "query", "name": "auth_token",
+                          "description": "Flickr legacy authentication token"},
+    "flickr_api_sig": {"type": "apiKey", "in": "query", "name": "api_sig",
+                       "description": "Flickr legacy request signature"},
+    "flickr_oauth": {"type": "http", "scheme": "OAuth",
+                     "description": "OAuth 1.0a, parameters sent in the query or form"},
+}
+
+
+def is_credential(name: str) -> bool:
+    return name in CREDENTIAL_PARAMS or name.startswith("oauth_")
+
+
+def method_path(method: str) -> str:
+    """`flickr.photos.comments.getList` -> `/photos/comments/getList`."""
+    return "/" + method.removeprefix("flickr.").replace(".", "/")
+
+
+def _scheme_names(names: list[str]) -> list[str]:
+    found = set()
+    for name in names:
+        if name.startswith("oauth_"):
+            found.add("flickr_oauth")
+        elif name in CREDENTIAL_PARAMS:
+            found.add(f"flickr_{name}")
+    return sorted(found)
+
+
+def _authorization(names: list[str]) -> str:
+    if any(n.startswith("oauth_") for n in names):
+        scheme = "OAuth"
+    elif "auth_token" in names or "api_sig" in names:
+        scheme = "FlickrAuth"
+    else:
+        scheme = "FlickrApiKey"
+    unique = list(dict.fromkeys(names))
+    return scheme + " " + ", ".join(f'{n}="{REDACTED}"' for n in unique)
+
+
+def nsid_pointers(value: Any, prefix: str = "") -> dict[str, str]:
+    """JSON pointers of every NSID string in a JSON value."""
+    found: dict[str, str] = {}
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            escaped = str(key).replace("~", "~0").replace("/", "~1")
+            found.update(nsid_pointers(inner, f"{prefix}/{escaped}"))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found.update(nsid_pointers(inner, f"{prefix}/{index}"))
+    elif isinstance(value, str) and NSID.match(value):
+        found[prefix] = "flickr-nsid"
+    return found
+
+
+class FlickrPlugin(Plugin):
+    """Flickr's RPC calls in REST form (see the module docstring for every rule)."""
+
+    name = NAME
+    drop_reason = "never drops"
+
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        super().__init__(config)
+        where = "flickr plugin config"
+        check_keys(self.config, ["hosts", "extra_hosts"], where)
+        hosts = string_list(self.config, "hosts", where) or list(REST_HOSTS)
+        hosts += string_list(self.config, "extra_hosts", where)
+        self.rest_hosts = frozenset(h.lower() for h in hosts)
+        self.upload_hosts = frozenset(UPLOAD_HOSTS)
+        self.catalog: Catalog = load_catalog()
+        self.redactor = Redactor()
+
+    def applies_to(self, exchange: Exchange) -> bool:
+        host = exchange.request.host
+        if host in self.upload_hosts:
+            return True
+        return host in self.rest_hosts and exchange.request.path.startswith("/services/")
+
+    # --- the request ---------------------------------------------------------------------
+
+    def rewrite(self, exchange: Exchange) -> Exchange:
+        request = exchange.request
+        endpoint = request.path.rstrip("/")
+        if endpoint not in ("/services/rest", "/services/upload", "/services/replace"):
+            return exchange
+        params = request_params(request)
+        notes: list[Note] = []
+        meta: dict[str, Any] = {}
+        method = ""
+        if endpoint == "/services/rest":
+            body_methods = [p.value for p in params if p.name == "method" and p.location != QUERY]
+            query_methods = [p.value for p in params if p.name == "method" and p.location == QUERY]
+            candidates = body_methods or query_methods
+            method = candidates[-1].strip() if candidates else ""
+            if method and not _METHOD.match(method):
+                method = ""
+            new_path = method_path(method) if method else request.path
+            meta["server"] = REST_SERVER
+        else:
+            new_path = "/" + endpoint.rsplit("/", 1)[1]
+            meta["server"] = UPLOAD_SERVER
+        credentials = [p.name for p in params if is_credential(p.name)]
+        drop_names = TRANSPORT_PARAMS | {"method"} if endpoint == "/services/rest" \
+            else TRANSPORT_PARAMS
+
+        new_request = remove_params(request, lambda n: n in drop_names or is_credential(n))
+        query = new_request.query_string
+        target = new_path + (f"?{query}" if query else "")
+        if credentials and "authorization" not in new_request.headers:
+            header = _authorization(credentials)
+            new_request = new_request.evolve(
+                headers=new_request.headers.with_added("Authorization", header)
+            )
+            notes.append(Note(NAME, "request.headers.Authorization",
+                              f"credentials in parameters: {', '.join(dict.fromkeys(credentials))}",
+                              header))
+        if new_request.body != request.body:
+            notes.append(Note(NAME, "request.body", f"{len(request.body)} bytes",
+                              "method, credential and format parameters removed"))
+        new_request = new_request.evolve(target=target)
+        if target != request.target:
+            notes.append(Note(NAME, "request.target", self.redactor.redact_target(request.target),
+                              target))
+        if method:
+            meta.update(operation_id=method, tag=method.removeprefix("flickr.").split(".")[0],
+                        path_fixed=True)
+            info = self.catalog.method(method)
+            if info is not None:
+                meta["param_required"] = {n: r for n, r in info.args if not is_credential(n)}
+        elif endpoint != "/services/rest":
+            operation = new_path.lstrip("/")
+            meta.update(operation_id=f"flickr.{operation}", tag="upload", path_fixed=True)
+        else:
+            notes.append(Note(NAME, "request.target", "no usable method parameter",
+                              "path kept"))
+        if credentials:
+            schemes = _scheme_names(credentials)
+            meta["security"] = schemes
+            meta["security_schemes"] = {s: dict(SECURITY_SCHEMES[s]) for s in schemes}
+        param_hints = {p.name: "flickr-nsid" for p in params
+                       if p.location != JSON_BODY and NSID.match(p.value)}
+        if param_hints:
+            meta["param_format_hints"] = dict(sorted(param_hints.items()))
+
+        result = exchange.evolve(request=new_request)
+        if exchange.response is not None:
+            response, body_value = self._rewrite_response(exchange.response, method, notes)
+            result = result.evolve(response=response)
+            hints = nsid_pointers(body_value) if body_value is not None else {}
+            if hints:
+                meta["format_hints"] = hints
+        result = result.evolve(notes=(*result.notes, *notes))
+        return result.with_meta(**meta)
+
+    # --- the response --------------------------------------------------------------------
+
+    def _rewrite_response(
+        self, response: Response, method: str, notes: list[Note]
+    ) -> tuple[Response, Any]:
+        answer = read_answer(response)
+        value: Any = None
+        if answer.kind == "json":
+            value = answer.value
+            new = with_json_type(response)
+        elif answer.kind == "jsonp":
+            value = answer.value
+            new = with_json_body(response, json_bytes(value))
+            notes.append(Note(NAME, "response.body", f"JSONP wrapped in {answer.callback}(...)",
+                              "JSON"))
+        elif answer.kind == "xml":
+            try:
+                value = xml_to_json(answer.text, self.catalog.list_rules(method),
+                                    self.catalog.number_rules(method))
+            except NotFlickrXml as exc:
+                notes.append(Note(NAME, "response.body", f"XML: {exc}", "kept as is"))
+                return response, None
+            new = with_json_body(response, json_bytes(value))
+            notes.append(Note(NAME, "response.body", f"XML, {len(response.body)} bytes",
+                              "JSON in Flickr's JSON shape"))
+        else:
+            if answer.kind != "empty":
+                notes.append(Note(NAME, "response.body", f"{answer.kind}: {answer.problem}",
+                                  "kept as is"))
+            error = lenient_json(answer.text) if answer.text else None
+            return self._map_status(response, method, error, notes), None
+        if new.content_type != response.content_type:
+            notes.append(Note(NAME, "response.headers.Content-Type",
+                              response.content_type or "", new.content_type or ""))
+        return self._map_status(new, method, value, notes), value
+
+    def _map_status(
+        self, response: Response, method: str, value: Any, notes: list[Note]
+    ) -> Response:
+        if not isinstance(value, dict) or value.get("stat") != "fail" or response.status != 200:
+            return response
+        raw_code = value.get("code")
+        code = int(raw_code) if str(raw_code).lstrip("-").isdigit() else None
+        message = str(value.get("message", ""))
+        info = self.catalog.method(method) if method else None
+        status, rule = status_for(code, message, info.error_status if info else None)
+        notes.append(Note(NAME, "response.status", str(response.status),
+                          f"{status} (Flickr error {raw_code}, {rule} rule)"))
+        return response.evolve(status=status, reason=HTTPStatus(status).phrase)
+
