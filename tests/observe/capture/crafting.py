@@ -135,6 +135,7 @@ def write_pcap(
     """A classic pcap file written by scapy's RawPcapWriter."""
     writer = RawPcapWriter(str(path), linktype=linktype, endianness=endianness, nano=nano,
                            gz=gz, snaplen=snaplen, sync=True)
+    writer.linktype = linktype  # scapy ignores a falsy link type (0, BSD loopback)
     writer._write_header(None)  # write_packet alone does not write the file header
     for time, data in captured:
         seconds = int(time)

@@ -18,28 +18,29 @@ from __future__ import annotations
 
 import pytest
 
+from observe.capture import pcap_source
 from observe.exchange import Exchange
-from observe.sources import read_source
+from observe.sources import ReadOptions
 from observe.tally import Tally
 from tests.conftest import corpus_path
 
 pytestmark = pytest.mark.corpus
 
-# file -> sorted (method, host, target, status, response Content-Length or None)
-EXPECTED: dict[str, list[tuple[str, str, str, int, int | None]]] = {
+# file -> sorted (method, host, target, status, response Content-Length or -1 when none)
+EXPECTED: dict[str, list[tuple[str, str, str, int, int]]] = {
     "akita-cli__simple_http_two.pcap": [
         ("GET", "localhost:8080", "/", 200, 612),
         ("GET", "localhost:8080", "/favicon.ico", 404, 153),
     ],
     # tshark: a 100 (frame 6) then the 200 (frame 63, chunked, text/html) for one POST
-    "zeek__100-continue.pcap": [("POST", "www.osu.edu", "/", 200, None)],
+    "zeek__100-continue.pcap": [("POST", "www.osu.edu", "/", 200, -1)],
     "zeek__get-gzip.pcap": [("GET", "httpbin.org", "/gzip", 200, 165)],
     "zeek__get.pcap": [("GET", "bro.org", "/download/CHANGES.bro-aux.txt", 200, 4705)],
     # 9 TCP streams, 10 requests; tshark also lists three 100 interim responses (streams 0, 4, 5)
     "zeek__http-body-match.pcap": sorted(
         [("GET", "192.88.99.42", "/abcd", 200, 2), ("GET", "192.88.99.42", "/abcd", 200, 4)]
         + [("POST", "192.88.99.42", "/abcd", 200, n) for n in (2, 22, 4, 4, 2, 2)]
-        + [("POST", "192.88.99.42", "/abcd", 200, None)] * 2  # chunked gzip responses
+        + [("POST", "192.88.99.42", "/abcd", 200, -1)] * 2  # chunked gzip responses
     ),
     "zeek__missing-zlib-header.pcap": [("GET", "ads1.msn.com", "/library/dap.js", 200, 5139)] * 2,
     "zeek__pipelined-requests.pcap": sorted(
@@ -67,11 +68,11 @@ PIPELINED_ORDER = [
 
 def _read(name: str) -> tuple[list[Exchange], Tally]:
     tally = Tally()
-    exchanges = list(read_source(corpus_path("pcap", name), tally=tally))
+    exchanges = list(pcap_source.read(corpus_path("pcap", name), ReadOptions(), tally))
     return exchanges, tally
 
 
-def _summary(exchange: Exchange) -> tuple[str, str, str, int, int | None]:
+def _summary(exchange: Exchange) -> tuple[str, str, str, int, int]:
     assert exchange.response is not None, exchange.request.target
     length = exchange.response.headers.get("Content-Length")
     return (
@@ -79,7 +80,7 @@ def _summary(exchange: Exchange) -> tuple[str, str, str, int, int | None]:
         exchange.request.authority,
         exchange.request.target,
         exchange.response.status,
-        int(length) if length is not None else None,
+        int(length) if length is not None else -1,
     )
 
 
