@@ -81,6 +81,9 @@ def miss_text(proxy: TapeProxy, request: Incoming, key: RequestKey, looked_for: 
                 lines.append(f"      - {diff}")
     else:
         lines.append(f"  the folder {proxy.folder} holds no tapes")
+    if proxy.store.bad:
+        path, error = sorted(proxy.store.bad.items())[0]
+        lines.append(f"  {len(proxy.store.bad)} tape(s) could not be read, e.g. {error}")
     lines.append("  to record it: restscope tapes serve --mode record, "
                  "or pytest --tapes-mode record")
     return "\n".join(lines) + "\n"

@@ -96,7 +96,8 @@ class TapeProxy:
         self._locks: dict[str, asyncio.Lock] = {}
         self._sequence: dict[str, int] = {}
         self._rerecorded: set[tuple[str, int]] = set()
-        self._client = None if self.mode == "replay" else make_client(settings.ca, settings.timeout)
+        self._client = None if self.mode == "replay" else make_client(
+            self.upstream, settings.ca, settings.timeout)
         self._server: asyncio.base_events.Server | None = None
 
     # -- server ----------------------------------------------------------------------------

@@ -55,9 +55,11 @@ class Upstream:
         return (parts.hostname or "").lower() == self.host and port == self.port
 
 
-def make_client(ca: str | None, timeout: float) -> httpx.AsyncClient:
-    verify: ssl.SSLContext | bool = True
-    if ca:
+def make_client(upstream: Upstream, ca: str | None, timeout: float) -> httpx.AsyncClient:
+    """An httpx client for `upstream`; TLS verified (a plain-http upstream never does TLS,
+    since redirects are not followed, so no TLS context is built for it)."""
+    verify: ssl.SSLContext | bool = upstream.scheme == "https"
+    if ca and verify:
         verify = ssl.create_default_context(cafile=ca)
     client = httpx.AsyncClient(
         verify=verify, follow_redirects=False, timeout=timeout, trust_env=False,
