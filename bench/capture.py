@@ -221,14 +221,15 @@ def profile(size: int, folder: Path, mss: int) -> None:
     import cProfile
     import pstats
 
-    from observe.sources import read_source
+    from observe.capture import pcap_source
+    from observe.sources import ReadOptions
     from observe.tally import Tally
 
     capture = generate(folder / f"flickr-{size}.pcap", size, mss)
     profiler = cProfile.Profile()
     tally = Tally()
     profiler.enable()
-    count = sum(1 for _ in read_source(capture, tally=tally))
+    count = sum(1 for _ in pcap_source.read(capture, ReadOptions(), tally))
     profiler.disable()
     print(f"{count} exchanges; tally {tally.to_dict()}")
     pstats.Stats(profiler).sort_stats("tottime").print_stats(25)

@@ -70,11 +70,23 @@ def is_capture_head(head: bytes) -> bool:
 
 
 class _Buffer:
-    """Chunked reading: `need(n)` makes sure `n` bytes are available after `pos`."""
+    """Chunked reading: `fill(n)` makes sure `n` bytes are available after `pos`.
+
+    Read errors are handled here, once: an unreadable file is an `InputError`; a gzip layer cut
+    short or corrupt ends the data like a truncated file (counted once, or fatal when no record
+    was read yet).
+    """
 
     def __init__(
-        self, handle: BinaryIO, raw: BinaryIO, on_bytes: Callable[[int], None] | None
+        self,
+        path: Path,
+        tally: Tally,
+        handle: BinaryIO,
+        raw: BinaryIO,
+        on_bytes: Callable[[int], None] | None,
     ) -> None:
+        self.path = path
+        self.tally = tally
         self.handle = handle
         self.raw = raw  # the file itself, under a gzip layer or not: progress is its position
         self.data = b""
@@ -90,7 +102,7 @@ class _Buffer:
         while len(self.data) - self.pos < n:
             if self.eof:
                 return False
-            chunk = self.handle.read(max(CHUNK_SIZE, n))
+            chunk = self._read(max(CHUNK_SIZE, n))
             if not chunk:
                 self.eof = True
                 return False
@@ -100,6 +112,26 @@ class _Buffer:
             if self.on_bytes is not None:
                 self.report()
         return True
+
+    def _read(self, size: int) -> bytes:
+        try:
+            return self.handle.read(size)
+        except (EOFError, zlib.error) as exc:
+            if self.records == 0:
+                message = f"{self.path}: corrupt or truncated gzip data ({exc})"
+                raise TruncatedInputError(message) from exc
+            self.tally.skip("record", "truncated gzip stream")
+            self.data = self.data[:self.pos]  # a partial record before the cut is not counted
+            self.view = memoryview(self.data)
+            return b""
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot read ({exc.strerror or exc})") from exc
+
+    def close(self) -> None:
+        if self.on_bytes is not None:
+            self.report()
+        self.handle.close()
+        self.raw.close()
 
     def report(self) -> None:
         """Tell `on_bytes` how far into the file the reader has got since the last report."""
@@ -161,35 +193,27 @@ def read_frames(
     on_bytes: Callable[[int], None] | None = None,
     link_types: Container[int] | None = None,
 ) -> Iterator[Frame]:
-    """Every packet of the capture file at `path`, as (timestamp, linktype, frame bytes)."""
+    """Every packet of the capture file at `path`, as (timestamp, linktype, frame bytes).
+
+    Errors about the file as a whole (empty, garbage, unreadable) are raised by this call;
+    the rest while iterating.
+    """
     handle, raw = _open(path)
-    buffer = _Buffer(handle, raw, on_bytes)
+    buffer = _Buffer(path, tally, handle, raw, on_bytes)
     try:
-        try:
-            if not buffer.fill(4):
-                if buffer.pos == len(buffer.data):
-                    raise TruncatedInputError(f"{path}: the file is empty")
-                raise TruncatedInputError(f"{path}: the file ends inside its header")
-            magic = bytes(buffer.view[:4])
-            if magic in PCAP_MAGICS:
-                yield from _read_pcap(path, buffer, tally, link_types)
-            elif magic == PCAPNG_MAGIC:
-                yield from _read_pcapng(path, buffer, tally, link_types)
-            else:
-                raise UnknownFormatError(f"{path}: not a pcap or pcapng file (magic {magic.hex()})")
-        except (EOFError, zlib.error) as exc:
-            # the gzip layer is cut short or corrupt: keep what was read, like a truncated file
-            if buffer.records == 0:
-                message = f"{path}: corrupt or truncated gzip data ({exc})"
-                raise TruncatedInputError(message) from exc
-            tally.skip("record", "truncated gzip stream")
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-        if on_bytes is not None:
-            buffer.report()
-    finally:
-        handle.close()
-        raw.close()
+        if not buffer.fill(4):
+            if not buffer.data:
+                raise TruncatedInputError(f"{path}: the file is empty")
+            raise TruncatedInputError(f"{path}: the file ends inside its header")
+        magic = bytes(buffer.view[:4])
+        if magic in PCAP_MAGICS:
+            return _read_pcap(path, buffer, tally, link_types)
+        if magic == PCAPNG_MAGIC:
+            return _read_pcapng(path, buffer, tally, link_types)
+        raise UnknownFormatError(f"{path}: not a pcap or pcapng file (magic {magic.hex()})")
+    except BaseException:
+        buffer.close()
+        raise
 
 
 def _check_link_type(path: Path, linktype: int, link_types: Container[int] | None) -> None:
@@ -211,37 +235,43 @@ def _stop(path: Path, tally: Tally, records: int, reason: str, detail: str) -> N
 def _read_pcap(
     path: Path, buffer: _Buffer, tally: Tally, link_types: Container[int] | None
 ) -> Iterator[Frame]:
-    if not buffer.fill(24):
-        raise TruncatedInputError(f"{path}: the file ends inside its 24-byte pcap header")
-    order, resolution = PCAP_MAGICS[bytes(buffer.view[:4])]
-    linktype = struct.unpack_from(order + "I", buffer.data, 20)[0] & LINK_TYPE_MASK
-    _check_link_type(path, linktype, link_types)
-    buffer.pos = 24
-    record_header = struct.Struct(order + "IIII")
-    unpack_header = record_header.unpack_from
-    while True:
-        pos = buffer.pos
-        data = buffer.data
-        if len(data) - pos < 16 and not buffer.fill(16):
-            if buffer.pos != len(buffer.data):
-                _stop(path, tally, buffer.records, "truncated record", "the file ends")
-            return
-        if buffer.pos != pos or buffer.data is not data:
-            pos, data = buffer.pos, buffer.data
-        seconds, fraction, caplen, _origlen = unpack_header(data, pos)
-        if caplen > MAX_RECORD:
-            _stop(path, tally, buffer.records, "corrupt record", f"impossible length {caplen}")
-            return
-        end = pos + 16 + caplen
-        if end > len(data):
-            if not buffer.fill(16 + caplen):
-                _stop(path, tally, buffer.records, "truncated record", "the file ends")
+    try:
+        if not buffer.fill(24):
+            raise TruncatedInputError(f"{path}: the file ends inside its 24-byte pcap header")
+        order, resolution = PCAP_MAGICS[bytes(buffer.view[:4])]
+        linktype = struct.unpack_from(order + "I", buffer.data, 20)[0] & LINK_TYPE_MASK
+        _check_link_type(path, linktype, link_types)
+        buffer.pos = 24
+        unpack_header = struct.Struct(order + "IIII").unpack_from
+        while True:
+            # every whole record in the buffer, without touching the file
+            data, view, pos = buffer.data, buffer.view, buffer.pos
+            size = len(data)
+            records = buffer.records
+            while pos + 16 <= size:
+                seconds, fraction, caplen, _origlen = unpack_header(data, pos)
+                end = pos + 16 + caplen
+                if end > size or caplen > MAX_RECORD:
+                    break
+                records += 1
+                yield seconds + fraction * resolution, linktype, view[pos + 16:end]
+                pos = end
+            buffer.pos = pos
+            buffer.records = records
+            if size - pos >= 16:
+                caplen = unpack_header(data, pos)[2]
+                if caplen > MAX_RECORD:
+                    _stop(path, tally, records, "corrupt record", f"impossible length {caplen}")
+                    return
+                needed = 16 + caplen
+            else:
+                needed = 16
+            if not buffer.fill(needed):
+                if buffer.pos != len(buffer.data):
+                    _stop(path, tally, buffer.records, "truncated record", "the file ends")
                 return
-            pos, data = buffer.pos, buffer.data
-            end = pos + 16 + caplen
-        buffer.pos = end
-        buffer.records += 1
-        yield seconds + fraction * resolution, linktype, buffer.view[pos + 16:end]
+    finally:
+        buffer.close()
 
 
 def _tsresol(value: int) -> float:
@@ -275,77 +305,82 @@ def _interface(
 def _read_pcapng(
     path: Path, buffer: _Buffer, tally: Tally, link_types: Container[int] | None
 ) -> Iterator[Frame]:
-    order = "<"
-    interfaces: list[tuple[int, float, int, int]] = []
-    last_time = 0.0
-    first = True
-    while True:
-        if not buffer.fill(12):
-            if first:
-                raise TruncatedInputError(f"{path}: the file ends inside its pcapng header")
-            if buffer.pos != len(buffer.data):
-                _stop(path, tally, buffer.records, "truncated record", "the file ends")
-            return
-        data, pos = buffer.data, buffer.pos
-        block_type_raw = data[pos:pos + 4]
-        if block_type_raw == PCAPNG_MAGIC:
-            byte_order_magic = data[pos + 8:pos + 12]
-            if byte_order_magic == b"\x4d\x3c\x2b\x1a":
-                order = "<"
-            elif byte_order_magic == b"\x1a\x2b\x3c\x4d":
-                order = ">"
-            else:
+    try:
+        order = "<"
+        interfaces: list[tuple[int, float, int, int]] = []
+        last_time = 0.0
+        first = True
+        while True:
+            if not buffer.fill(12):
                 if first:
-                    raise UnknownFormatError(f"{path}: not a pcapng file (bad byte-order magic)")
-                _stop(path, tally, buffer.records, "corrupt record", "a bad section header")
+                    raise TruncatedInputError(f"{path}: the file ends inside its pcapng header")
+                if buffer.pos != len(buffer.data):
+                    _stop(path, tally, buffer.records, "truncated record", "the file ends")
                 return
-            interfaces = []  # interface ids are per section
-        elif first:
-            raise UnknownFormatError(f"{path}: a pcapng file must start with a section header")
-        block_type, total = struct.unpack_from(order + "II", data, pos)
-        if total < 12 or total % 4 or total > MAX_RECORD:
-            if first:
-                raise UnknownFormatError(f"{path}: not a pcapng file (bad block length {total})")
-            detail = f"impossible block length {total}"
-            _stop(path, tally, buffer.records, "corrupt record", detail)
-            return
-        if not buffer.fill(total):
-            if first:
-                raise TruncatedInputError(f"{path}: the file ends inside its pcapng header")
-            _stop(path, tally, buffer.records, "truncated record", "the file ends")
-            return
-        data, pos = buffer.data, buffer.pos
-        body = buffer.view[pos + 8:pos + total - 4]
-        buffer.pos = pos + total
-        first = False
-        if block_type in (EPB, OPB):
-            if block_type == EPB:
-                interface_id, high, low, caplen, _origlen = struct.unpack_from(
-                    order + "IIIII", body, 0
-                )
-            else:
-                interface_id, _drops, high, low, caplen, _origlen = struct.unpack_from(
-                    order + "HHIIII", body, 0
-                )
-            if interface_id >= len(interfaces) or 20 + caplen > len(body):
-                tally.skip("record", "packet block with a bad interface or length")
-                continue
-            linktype, resolution, offset, _snaplen = interfaces[interface_id]
-            last_time = ((high << 32) | low) * resolution + offset
-            buffer.records += 1
-            yield last_time, linktype, body[20:20 + caplen]
-        elif block_type == SPB:
-            if not interfaces or len(body) < 4:
-                tally.skip("record", "packet block with a bad interface or length")
-                continue
-            linktype, _resolution, _offset, snaplen = interfaces[0]
-            origlen = struct.unpack_from(order + "I", body, 0)[0]
-            caplen = min(origlen, len(body) - 4, snaplen or origlen)
-            buffer.records += 1
-            # a simple packet block has no timestamp: use the previous packet's
-            yield last_time, linktype, body[4:4 + caplen]
-        elif block_type == IDB:
-            interfaces.append(_interface(path, body, order, link_types))
-        elif block_type != SHB:
-            name = _BLOCK_NAMES.get(block_type, f"type {block_type:#x}")
-            tally.skip("record", f"pcapng {name} block")
+            data, pos = buffer.data, buffer.pos
+            block_type_raw = data[pos:pos + 4]
+            if block_type_raw == PCAPNG_MAGIC:
+                byte_order_magic = data[pos + 8:pos + 12]
+                if byte_order_magic == b"\x4d\x3c\x2b\x1a":
+                    order = "<"
+                elif byte_order_magic == b"\x1a\x2b\x3c\x4d":
+                    order = ">"
+                else:
+                    if first:
+                        message = f"{path}: not a pcapng file (bad byte-order magic)"
+                        raise UnknownFormatError(message)
+                    _stop(path, tally, buffer.records, "corrupt record", "a bad section header")
+                    return
+                interfaces = []  # interface ids are per section
+            elif first:
+                raise UnknownFormatError(f"{path}: a pcapng file must start with a section header")
+            block_type, total = struct.unpack_from(order + "II", data, pos)
+            if total < 12 or total % 4 or total > MAX_RECORD:
+                if first:
+                    message = f"{path}: not a pcapng file (bad block length {total})"
+                    raise UnknownFormatError(message)
+                detail = f"impossible block length {total}"
+                _stop(path, tally, buffer.records, "corrupt record", detail)
+                return
+            if not buffer.fill(total):
+                if first:
+                    raise TruncatedInputError(f"{path}: the file ends inside its pcapng header")
+                _stop(path, tally, buffer.records, "truncated record", "the file ends")
+                return
+            data, pos = buffer.data, buffer.pos
+            body = buffer.view[pos + 8:pos + total - 4]
+            buffer.pos = pos + total
+            first = False
+            if block_type in (EPB, OPB):
+                if block_type == EPB:
+                    interface_id, high, low, caplen, _origlen = struct.unpack_from(
+                        order + "IIIII", body, 0
+                    )
+                else:
+                    interface_id, _drops, high, low, caplen, _origlen = struct.unpack_from(
+                        order + "HHIIII", body, 0
+                    )
+                if interface_id >= len(interfaces) or 20 + caplen > len(body):
+                    tally.skip("record", "packet block with a bad interface or length")
+                    continue
+                linktype, resolution, offset, _snaplen = interfaces[interface_id]
+                last_time = ((high << 32) | low) * resolution + offset
+                buffer.records += 1
+                yield last_time, linktype, body[20:20 + caplen]
+            elif block_type == SPB:
+                if not interfaces or len(body) < 4:
+                    tally.skip("record", "packet block with a bad interface or length")
+                    continue
+                linktype, _resolution, _offset, snaplen = interfaces[0]
+                origlen = struct.unpack_from(order + "I", body, 0)[0]
+                caplen = min(origlen, len(body) - 4, snaplen or origlen)
+                buffer.records += 1
+                # a simple packet block has no timestamp: use the previous packet's
+                yield last_time, linktype, body[4:4 + caplen]
+            elif block_type == IDB:
+                interfaces.append(_interface(path, body, order, link_types))
+            elif block_type != SHB:
+                name = _BLOCK_NAMES.get(block_type, f"type {block_type:#x}")
+                tally.skip("record", f"pcapng {name} block")
+    finally:
+        buffer.close()
