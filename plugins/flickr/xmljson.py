@@ -79,10 +79,12 @@ def _convert(element: ET.Element, path: str, lists: ListRules, numbers: NumberRu
             out[tag] = [_convert(c, f"{path}/{tag}/*", lists, numbers) for c in items]
         else:
             out[tag] = _convert(items[0], f"{path}/{tag}", lists, numbers)
+    empty_lists = False
     for parent, child_tag in sorted(lists.method):
         if parent == element.tag and child_tag not in out:
             out[child_tag] = []
-    if not children:
+            empty_lists = True
+    if not children and not empty_lists:
         text = element.text or ""
         if text.strip() or not element.attrib:
             out["_content"] = _coerce(text, f"{path}/_content", "_content", numbers)
