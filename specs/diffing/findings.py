@@ -1,0 +1,88 @@
+"""What `specs diff` and `specs check` report: a `Finding` with a stable rule id and a severity.
+
+Invariants:
+1. Severities are ordered info < warning < breaking; `--fail-on` compares with that order.
+2. A finding is a frozen value; its JSON form (`to_dict`) is the documented stable schema
+   (see specs/rules/README.md, "JSON output"): keys never disappear, new keys may be added.
+3. `sort_key` gives one deterministic order: severity (worst first), location, rule.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    """How much a change or a deviation hurts clients; ordered, so `>=` works for --fail-on."""
+
+    INFO = 1
+    WARNING = 2
+    BREAKING = 3
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.name.lower() for s in cls)
+            raise ValueError(f"unknown severity {text!r} (one of {names})") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One classified change (diff) or one kind of deviation of traffic from a spec (check).
+
+    `location` is human-readable ("GET /photos/{id} response 200 application/json body.owner");
+    `pointer` is a JSON pointer into the file named by `file` (the NEW spec for diff, the spec
+    for check), and `line` its 1-based line there when known. `count` and `example` are used by
+    `check` (how often it was seen, one redacted example exchange).
+    """
+
+    rule: str
+    severity: Severity
+    location: str
+    message: str
+    pointer: str = ""
+    file: str = ""
+    line: int | None = None
+    count: int = 1
+    example: str = ""
+    extra: tuple[tuple[str, str], ...] = field(default=())
+
+    def sort_key(self) -> tuple[int, str, str, str]:
+        return (-int(self.severity), self.location, self.rule, self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity.label,
+            "location": self.location,
+            "message": self.message,
+            "file": self.file,
+            "pointer": self.pointer,
+            "line": self.line,
+            "count": self.count,
+            "example": self.example,
+        }
+
+
+def escape_pointer_token(token: str) -> str:
+    """RFC 6901: '~' -> '~0', '/' -> '~1'."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def join_pointer(pointer: str, *tokens: str | int) -> str:
+    return pointer + "".join("/" + escape_pointer_token(str(t)) for t in tokens)
+
+
+def split_pointer(pointer: str) -> list[str]:
+    if pointer in ("", "#"):
+        return []
+    body = pointer[1:] if pointer.startswith("#") else pointer
+    return [t.replace("~1", "/").replace("~0", "~") for t in body.split("/")[1:]]

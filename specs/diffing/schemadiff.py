@@ -1,0 +1,278 @@
+"""Direction-aware comparison of two JSON Schemas (request bodies, parameters, responses).
+
+A change is judged by who is hurt: in a request the client writes the value, so anything the
+server now refuses breaks it; in a response the client reads the value, so anything it may now
+receive that it did not expect breaks it. Each change has a *kind* (`property-removed`,
+`type-widened`, ...); the rule catalog maps (kind, direction) to a rule id and severity.
+
+Invariants:
+1. Terminates on any input: each (base pointer, new pointer, direction) pair is compared once
+   and memoized; a pair met again while still being compared (a `$ref` cycle) counts as equal.
+2. Results are relative (`Change.path` from the compared node), so one memoized comparison of
+   a shared component is reported under every operation that uses it.
+3. Only differences are reported; 3.0 and 3.1 spellings of the same schema compare equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from specs.diffing.schemaview import Node, SchemaView, canonical
+
+REQUEST = "request"
+RESPONSE = "response"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A schema difference of one kind, `path` steps below the compared node."""
+
+    kind: str
+    path: tuple[str, ...]
+    pointer: str  # in the new document (or the base one for things that are gone)
+    message: str
+    in_new: bool = True
+
+
+def _is_wider(old: frozenset[str], new: frozenset[str]) -> bool:
+    """Every value valid under `old` types is valid under `new` ones (integer within number)."""
+    expanded = set(new) | ({"integer"} if "number" in new else set())
+    return set(old) <= expanded
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+class SchemaComparer:
+    """Compares schema pairs of two documents; one instance per diff (it holds the memo)."""
+
+    def __init__(self, base_doc: dict[str, Any], new_doc: dict[str, Any]) -> None:
+        self.base_doc = base_doc
+        self.new_doc = new_doc
+        self._memo: dict[tuple[str, str, str], list[Change]] = {}
+        self._active: set[tuple[str, str, str]] = set()
+
+    def compare(self, base: Node, new: Node, direction: str) -> list[Change]:
+        old_view = SchemaView.of(self.base_doc, base[0], base[1])
+        new_view = SchemaView.of(self.new_doc, new[0], new[1])
+        key = (old_view.pointer, new_view.pointer, direction)
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._active:
+            return []
+        self._active.add(key)
+        try:
+            changes = self._compare_views(old_view, new_view, direction)
+        finally:
+            self._active.discard(key)
+        self._memo[key] = changes
+        return changes
+
+    def _compare_views(self, old: SchemaView, new: SchemaView, direction: str) -> list[Change]:
+        out: list[Change] = []
+        at = new.pointer
+
+        def add(kind: str, message: str, path: tuple[str, ...] = (), pointer: str = at,
+                in_new: bool = True) -> None:
+            out.append(Change(kind, path, pointer, message, in_new))
+
+        external = old.ref and not old.ref.startswith("#")
+        if external and old.ref != new.ref:
+            add("type-changed", f"external schema changed from {old.ref} to {new.ref or 'inline'}")
+        self._compare_types(old, new, add)
+        if old.nullable != new.nullable:
+            add("nullable-added" if new.nullable else "nullable-removed",
+                "null is now allowed" if new.nullable else "null is no longer allowed")
+        self._compare_enums(old, new, add)
+        self._compare_constraints(old, new, add)
+        if old.drift != new.drift and (old.drift is not None or new.drift is not None):
+            add("drift-changed", f"x-restscope-drift changed from {canonical(old.drift)} "
+                                 f"to {canonical(new.drift)}")
+        if old.discriminator != new.discriminator:
+            add("discriminator-changed",
+                f"discriminator changed from {old.discriminator!r} to {new.discriminator!r}")
+        out.extend(self._compare_properties(old, new, direction))
+        self._compare_additional(old, new, direction, add, out)
+        if old.items is not None and new.items is not None:
+            for change in self.compare(old.items, new.items, direction):
+                out.append(_prefixed(change, "[]"))
+        out.extend(self._compare_variants(old, new, direction))
+        return out
+
+    def _compare_types(self, old: SchemaView, new: SchemaView, add: Any) -> None:
+        if old.types == new.types:
+            return
+        before = "any" if old.types is None else "|".join(sorted(old.types)) or "null"
+        after = "any" if new.types is None else "|".join(sorted(new.types)) or "null"
+        message = f"type changed from {before} to {after}"
+        if new.types is None or (old.types is not None and _is_wider(old.types, new.types)):
+            add("type-widened", message)
+        elif old.types is None or _is_wider(new.types, old.types):
+            add("type-narrowed", message)
+        else:
+            add("type-changed", message)
+
+    def _compare_enums(self, old: SchemaView, new: SchemaView, add: Any) -> None:
+        if old.enum is None and new.enum is None:
+            return
+        if old.enum is None:
+            add("enum-added", f"values are now limited to {canonical(new.enum)}")
+            return
+        if new.enum is None:
+            add("enum-removed", "values are no longer limited to an enum")
+            return
+        old_values = {canonical(v): v for v in old.enum}
+        new_values = {canonical(v): v for v in new.enum}
+        for key in sorted(set(old_values) - set(new_values)):
+            add("enum-value-removed", f"enum value {key} removed")
+        for key in sorted(set(new_values) - set(old_values)):
+            add("enum-value-added", f"enum value {key} added")
+
+    def _compare_constraints(self, old: SchemaView, new: SchemaView, add: Any) -> None:
+        oc, nc = old.constraints, new.constraints
+        upper = (("maxLength", "max-length"), ("maximum", "maximum"), ("maxItems", "max-items"))
+        lower = (("minLength", "min-length"), ("minimum", "minimum"), ("minItems", "min-items"))
+        for key, name in upper:
+            before, after = _bound(oc, key, upper=True), _bound(nc, key, upper=True)
+            if before != after:
+                tighter = after is not None and (before is None or after < before)
+                add(f"{name}-decreased" if tighter else f"{name}-increased",
+                    f"{key} changed from {_show(before)} to {_show(after)}")
+        for key, name in lower:
+            before, after = _bound(oc, key, upper=False), _bound(nc, key, upper=False)
+            if before != after:
+                tighter = after is not None and (before is None or after > before)
+                add(f"{name}-increased" if tighter else f"{name}-decreased",
+                    f"{key} changed from {_show(before)} to {_show(after)}")
+        if oc.get("pattern") != nc.get("pattern"):
+            if nc.get("pattern") is None:
+                add("pattern-removed", f"pattern {oc.get('pattern')!r} removed")
+            elif oc.get("pattern") is None:
+                add("pattern-changed", f"pattern {nc.get('pattern')!r} added")
+            else:
+                add("pattern-changed",
+                    f"pattern changed from {oc.get('pattern')!r} to {nc.get('pattern')!r}")
+        if oc.get("multipleOf") != nc.get("multipleOf"):
+            add("multiple-of-changed", f"multipleOf changed from "
+                f"{oc.get('multipleOf', 'none')} to {nc.get('multipleOf', 'none')}")
+        if not oc.get("uniqueItems") and nc.get("uniqueItems") is True:
+            add("unique-items-added", "array items must now be unique")
+        old_format, new_format = oc.get("format"), nc.get("format")
+        if old_format != new_format:
+            if old_format is None:
+                add("format-added", f"format {new_format!r} added")
+            elif new_format is None:
+                add("format-removed", f"format {old_format!r} removed")
+            else:
+                add("format-changed", f"format changed from {old_format!r} to {new_format!r}")
+        if "default" in oc and "default" in nc and canonical(oc["default"]) != canonical(
+                nc["default"]):
+            add("default-changed", f"default changed from {canonical(oc['default'])} "
+                                   f"to {canonical(nc['default'])}")
+
+    def _compare_properties(self, old: SchemaView, new: SchemaView,
+                            direction: str) -> list[Change]:
+        out: list[Change] = []
+        old_names = {n for n in old.properties if self._shown(self.base_doc, old, n, direction)}
+        new_names = {n for n in new.properties if self._shown(self.new_doc, new, n, direction)}
+        for name in sorted(old_names - new_names):
+            if name in new.properties:
+                continue  # now readOnly/writeOnly: the other direction's business
+            was = " (it was required)" if name in old.required else ""
+            out.append(Change("property-removed", (name,), new.pointer,
+                              f"property {name!r} removed{was}"))
+        for name in sorted(new_names - old_names):
+            if name in old.properties:
+                continue
+            required = name in new.required
+            kind = "property-added-required" if required else "property-added-optional"
+            out.append(Change(kind, (name,), new.properties[name][1],
+                              f"{'required' if required else 'optional'} property "
+                              f"{name!r} added"))
+        for name in sorted(old_names & new_names):
+            pointer = new.properties[name][1]
+            was, now = name in old.required, name in new.required
+            if was and not now:
+                out.append(Change("property-became-optional", (name,), pointer,
+                                  f"property {name!r} is no longer required"))
+            elif now and not was:
+                out.append(Change("property-became-required", (name,), pointer,
+                                  f"property {name!r} is now required"))
+            for change in self.compare(old.properties[name], new.properties[name], direction):
+                out.append(_prefixed(change, name))
+        return out
+
+    def _shown(self, doc: dict[str, Any], view: SchemaView, name: str, direction: str) -> bool:
+        raw, pointer = view.properties[name]
+        prop = SchemaView.of(doc, raw, pointer)
+        return not (prop.read_only if direction == REQUEST else prop.write_only)
+
+    def _compare_additional(self, old: SchemaView, new: SchemaView, direction: str, add: Any,
+                            out: list[Change]) -> None:
+        was_closed, now_closed = old.additional is False, new.additional is False
+        if now_closed and not was_closed:
+            add("additional-properties-disallowed", "additional properties are no longer allowed")
+        elif was_closed and not now_closed:
+            add("additional-properties-allowed", "additional properties are now allowed")
+        if isinstance(old.additional, tuple) and isinstance(new.additional, tuple):
+            for change in self.compare(old.additional, new.additional, direction):
+                out.append(_prefixed(change, "{}"))
+
+    def _compare_variants(self, old: SchemaView, new: SchemaView,
+                          direction: str) -> list[Change]:
+        if not old.variants and not new.variants:
+            return []
+        out: list[Change] = []
+        old_labels = _labels(self.base_doc, old)
+        new_labels = _labels(self.new_doc, new)
+        kind = new.variant_kind or old.variant_kind
+        for label in sorted(set(old_labels) - set(new_labels)):
+            out.append(Change("variant-removed", (), new.pointer,
+                              f"{kind} variant {label!r} removed"))
+        for label in sorted(set(new_labels) - set(old_labels)):
+            out.append(Change("variant-added", (), new_labels[label][1],
+                              f"{kind} variant {label!r} added"))
+        for label in sorted(set(old_labels) & set(new_labels)):
+            for change in self.compare(old_labels[label], new_labels[label], direction):
+                out.append(_prefixed(change, f"{kind}[{label}]"))
+        return out
+
+
+def _labels(doc: dict[str, Any], view: SchemaView) -> dict[str, Node]:
+    labels: dict[str, Node] = {}
+    for index, node in enumerate(view.variants):
+        label = view.variant_label(doc, node, index)
+        if label in labels:
+            label = f"{label}#{index}"
+        labels[label] = node
+    return labels
+
+
+def _bound(constraints: dict[str, Any], key: str, upper: bool) -> float | None:
+    """The effective bound, folding 3.0 boolean and 3.1 numeric exclusive bounds in."""
+    value = _num(constraints.get(key))
+    exclusive_key = "exclusiveMaximum" if upper else "exclusiveMinimum"
+    exclusive = constraints.get(exclusive_key) if key in ("maximum", "minimum") else None
+    if exclusive is True and value is not None:
+        return value - 1e-9 if upper else value + 1e-9
+    number = _num(exclusive)
+    if number is not None:
+        edge = number - 1e-9 if upper else number + 1e-9
+        if value is None:
+            return edge
+        return min(value, edge) if upper else max(value, edge)
+    return value
+
+
+def _show(value: float | None) -> str:
+    if value is None:
+        return "none"
+    rounded = round(value, 6)
+    return str(int(rounded)) if rounded == int(rounded) else str(rounded)
+
+
+def _prefixed(change: Change, step: str) -> Change:
+    return Change(change.kind, (step, *change.path), change.pointer, change.message,
+                  change.in_new)
