@@ -31,6 +31,7 @@ from observe.tally import Tally
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_BACKUPS = 5
+MAX_BACKUPS = 10_000
 _READ_CHUNK = 1 << 20
 
 
@@ -153,12 +154,10 @@ class LogFollower:
         path: str | os.PathLike[str],
         tally: Tally | None = None,
         codec: LineCodec | None = None,
-        backups: int = DEFAULT_BACKUPS,
     ) -> None:
         self.path = Path(path)
         self.tally = tally if tally is not None else Tally()
         self.codec = codec or jsonl_codec()
-        self.backups = backups
         self._handle: IO[bytes] | None = None
         self._inode: tuple[int, int] | None = None
         self._partial = b""
@@ -175,7 +174,8 @@ class LogFollower:
             try:
                 exchange = self.codec.decode(raw.decode("utf-8"))
             except (InputError, ValueError, KeyError, TypeError) as exc:
-                self.tally.skip("record", f"bad capture log line: {type(exc).__name__}")
+                reason = getattr(exc, "reason", None) or type(exc).__name__
+                self.tally.skip("record", f"bad capture log line: {reason}")
                 continue
             if exchange is not None:
                 out.append(exchange)
@@ -219,8 +219,15 @@ class LogFollower:
 
         `old` is the file we were reading, still open, so its inode cannot have been reused.
         """
-        newest_first = [rotated_path(self.path, i) for i in range(1, self.backups + 1)]
-        inodes = [_inode(p) for p in newest_first]
+        newest_first: list[Path] = []
+        inodes: list[tuple[int, int] | None] = []
+        for index in range(1, MAX_BACKUPS + 1):  # log.1, log.2 ... up to the first gap
+            backup = rotated_path(self.path, index)
+            inode = _inode(backup)
+            if inode is None:
+                break
+            newest_first.append(backup)
+            inodes.append(inode)
         if old is not None and old in inodes:
             newer = newest_first[: inodes.index(old)]
         else:

@@ -42,7 +42,7 @@ def test_follower_reads_backups_first_then_the_live_file_in_order(tmp_path: Path
     with CaptureLogWriter(path, max_bytes=400, backups=10, codec=SIMPLE_CODEC) as writer:
         for i in range(20):
             writer.write(make_exchange(target=f"/item/{i}"))
-    follower = LogFollower(path, codec=SIMPLE_CODEC, backups=10)
+    follower = LogFollower(path, codec=SIMPLE_CODEC)
     assert _targets(follower.poll()) == [f"/item/{i}" for i in range(20)]
     assert follower.poll() == []
 
@@ -65,7 +65,7 @@ def test_follower_sees_every_exchange_across_rotations_between_polls(tmp_path: P
     follower_seen: list[str] = []
     writer = CaptureLogWriter(path, max_bytes=300, backups=20, codec=SIMPLE_CODEC)
     writer.write(make_exchange(target="/item/0"))
-    follower = LogFollower(path, codec=SIMPLE_CODEC, backups=20)
+    follower = LogFollower(path, codec=SIMPLE_CODEC)
     follower_seen += _targets(follower.poll())
     for i in range(1, 60):
         writer.write(make_exchange(target=f"/item/{i}"))
