@@ -274,20 +274,23 @@ def _read_pcap(
         buffer.close()
 
 
-def _tsresol(value: int) -> float:
-    """The if_tsresol option: 10^-v, or 2^-v when the top bit is set."""
-    return 2.0 ** -(value & 0x7F) if value & 0x80 else 10.0 ** -value
+def _units_per_second(tsresol: int) -> int:
+    """The if_tsresol option as timestamp units per second: 10^v, or 2^v when the top bit is set.
+
+    Timestamps are divided by it as integers, so nanosecond values keep their precision.
+    """
+    return 2 ** (tsresol & 0x7F) if tsresol & 0x80 else 10**tsresol
 
 
 def _interface(
     path: Path, body: memoryview, order: str, link_types: Container[int] | None
-) -> tuple[int, float, int, int]:
-    """An Interface Description Block body -> (linktype, resolution, offset seconds, snaplen)."""
+) -> tuple[int, int, int, int]:
+    """An Interface Description Block body -> (linktype, units/second, offset seconds, snaplen)."""
     if len(body) < 8:
         raise InputError(f"{path}: interface description block too short")
     linktype, _reserved, snaplen = struct.unpack_from(order + "HHI", body, 0)
     _check_link_type(path, linktype, link_types)
-    resolution, offset = 1e-6, 0
+    units, offset = 1_000_000, 0
     pos = 8
     while pos + 4 <= len(body):
         code, length = struct.unpack_from(order + "HH", body, pos)
@@ -295,11 +298,11 @@ def _interface(
         if code == 0:
             break
         if code == 9 and length >= 1:
-            resolution = _tsresol(value[0])
+            units = _units_per_second(value[0])
         elif code == 14 and length >= 8:
             offset = struct.unpack_from(order + "q", value, 0)[0]
         pos += 4 + ((length + 3) & ~3)
-    return linktype, resolution, offset, snaplen
+    return linktype, units, offset, snaplen
 
 
 def _read_pcapng(
@@ -307,7 +310,7 @@ def _read_pcapng(
 ) -> Iterator[Frame]:
     try:
         order = "<"
-        interfaces: list[tuple[int, float, int, int]] = []
+        interfaces: list[tuple[int, int, int, int]] = []
         last_time = 0.0
         first = True
         while True:
@@ -363,15 +366,15 @@ def _read_pcapng(
                 if interface_id >= len(interfaces) or 20 + caplen > len(body):
                     tally.skip("record", "packet block with a bad interface or length")
                     continue
-                linktype, resolution, offset, _snaplen = interfaces[interface_id]
-                last_time = ((high << 32) | low) * resolution + offset
+                linktype, units, offset, _snaplen = interfaces[interface_id]
+                last_time = ((high << 32) | low) / units + offset
                 buffer.records += 1
                 yield last_time, linktype, body[20:20 + caplen]
             elif block_type == SPB:
                 if not interfaces or len(body) < 4:
                     tally.skip("record", "packet block with a bad interface or length")
                     continue
-                linktype, _resolution, _offset, snaplen = interfaces[0]
+                linktype, _units, _offset, snaplen = interfaces[0]
                 origlen = struct.unpack_from(order + "I", body, 0)[0]
                 caplen = min(origlen, len(body) - 4, snaplen or origlen)
                 buffer.records += 1
