@@ -1,0 +1,299 @@
+"""Shape summaries of JSON values: what was seen at one location, mergeable and bounded.
+
+A `Shape` counts, for every value observed at one place (a body, a property, array items, a
+parameter): its JSON types, string kinds and formats, nulls, a bounded set of distinct scalar
+values (for enums), one example, and, per variant, the smallest location it was seen at.
+Objects hold a `Shape` per property (id-like keys go to one `map_values` shape instead, so an
+object keyed by ids stays bounded); arrays hold one `items` shape merged over all elements.
+
+Invariants (the merge laws, property-tested):
+1. `Shape()` is the empty summary and `merge` is associative and commutative with it as identity;
+   `merge` never mutates its arguments. `add` mutates (it is the streaming hot path) and
+   `summarize(a + b) == summarize(a).merge(summarize(b))`.
+2. Bounded: the distinct-value set keeps the `VALUE_CAP` smallest keys by a canonical order plus
+   an `overflow` flag, which is associative (a key kept after merging has its full count).
+   Examples and locations are minima, never "first seen".
+3. `to_dict` is canonical (sorted keys); `from_dict(to_dict(s)) == s`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from specs.formats import detect_integer_formats, detect_string_formats
+
+VALUE_CAP = 24  # distinct scalar values kept per shape
+VALUE_MAX_LENGTH = 64  # longer strings are never enum candidates (they set `overflow`)
+EXAMPLE_MAX_LENGTH = 80
+NO_WHERE = "\uffff"
+
+_ID_KEY = re.compile(
+    r"(?:[0-9]+|[0-9]+@N[0-9]{2}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+    r"[0-9a-fA-F]{12}|[0-9a-f]{16,})\Z"
+)
+
+
+def is_id_key(key: str) -> bool:
+    """Whether an object key is an id (numeric, NSID, UUID, long hex): such keys form a map."""
+    return bool(_ID_KEY.match(key))
+
+
+def _bump(counts: dict[str, int], key: str, n: int = 1) -> None:
+    counts[key] = counts.get(key, 0) + n
+
+
+def _sum_counts(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    out = dict(a)
+    for key, n in b.items():
+        out[key] = out.get(key, 0) + n
+    return out
+
+
+def _min_where(a: dict[str, str], b: dict[str, str]) -> dict[str, str]:
+    out = dict(a)
+    for key, loc in b.items():
+        if loc < out.get(key, NO_WHERE):
+            out[key] = loc
+    return out
+
+
+class Shape:
+    """The summary of every value seen at one location (see module docstring)."""
+
+    __slots__ = (
+        "_largest",
+        "count",
+        "example",
+        "formats",
+        "items",
+        "kinds",
+        "map_values",
+        "nulls",
+        "overflow",
+        "properties",
+        "types",
+        "values",
+        "where",
+    )
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.nulls = 0
+        self.types: dict[str, int] = {}
+        self.kinds: dict[str, int] = {}  # per string: its most specific format, or "text"
+        self.formats: dict[str, int] = {}  # per format: strings that have it ("int:" integers)
+        self.values: dict[str, int] = {}  # canonical scalar key -> count (VALUE_CAP smallest)
+        self.overflow = False
+        self.example: str | None = None  # smallest canonical scalar key seen
+        self.where: dict[str, str] = {}  # variant -> smallest location
+        self.properties: dict[str, Shape] = {}
+        self.map_values: Shape | None = None
+        self.items: Shape | None = None
+        self._largest: str | None = None  # cache of max(values) once the cap is reached
+
+    # --- streaming -------------------------------------------------------------------------
+
+    def add(self, value: Any, loc: str = "") -> None:
+        """Count one observed value (mutates; the hot path)."""
+        self.count += 1
+        kind = type(value)
+        if kind is str:
+            variant = "string:" + self._add_string(value)
+        elif kind is dict:
+            variant = "object"
+            self._add_object(value, loc)
+        elif kind is list:
+            variant = "array"
+            items = self.items
+            if items is None:
+                items = self.items = Shape()
+            for element in value:
+                items.add(element, loc)
+        elif kind is bool:
+            variant = "boolean"
+            self._scalar("b:true" if value else "b:false")
+        elif kind is int:
+            variant = "integer"
+            for name in detect_integer_formats(value):
+                _bump(self.formats, "int:" + name)
+            self._scalar(f"i:{value}")
+        elif kind is float:
+            variant = "number"
+            self._example(f"n:{value!r}")
+        elif value is None:
+            self.nulls += 1
+            if loc < self.where.get("null", NO_WHERE):
+                self.where["null"] = loc
+            return
+        else:  # not a JSON value: count it as its text
+            variant = "string:" + self._add_string(str(value))
+        types = self.types
+        base = variant[:6] if variant[0] == "s" else variant
+        types[base] = types.get(base, 0) + 1
+        where = self.where
+        if loc < where.get(variant, NO_WHERE):
+            where[variant] = loc
+
+    def _add_string(self, value: str) -> str:
+        """Count a string; returns its kind (most specific format, or "text")."""
+        found = detect_string_formats(value)
+        kind = found[0] if found else "text"
+        kinds = self.kinds
+        kinds[kind] = kinds.get(kind, 0) + 1
+        if found:
+            formats = self.formats
+            for name in found:
+                formats[name] = formats.get(name, 0) + 1
+        if len(value) <= VALUE_MAX_LENGTH:
+            self._scalar("s:" + value)
+        else:
+            self.overflow = True
+            self._example("s:" + value[:EXAMPLE_MAX_LENGTH])
+        return kind
+
+    def _add_object(self, value: dict[str, Any], loc: str) -> None:
+        properties = self.properties
+        for key, item in value.items():
+            if is_id_key(key):
+                holder = self.map_values
+                if holder is None:
+                    holder = self.map_values = Shape()
+                holder.add(item, loc)
+                continue
+            shape = properties.get(key)
+            if shape is None:
+                shape = properties[key] = Shape()
+            shape.add(item, loc)
+
+    def _scalar(self, key: str) -> None:
+        values = self.values
+        if key in values:
+            values[key] += 1
+        elif len(values) < VALUE_CAP:
+            values[key] = 1
+        else:
+            self.overflow = True
+            largest = self._largest
+            if largest is None:
+                largest = self._largest = max(values)
+            if key < largest:
+                del values[largest]
+                values[key] = 1
+                self._largest = max(values)
+        example = self.example
+        if example is None or key < example:
+            self.example = key
+
+    def _example(self, key: str) -> None:
+        example = self.example
+        if example is None or key < example:
+            self.example = key
+
+    # --- algebra -----------------------------------------------------------------------------
+
+    def merge(self, other: Shape) -> Shape:
+        """A new shape summarising both (associative, commutative, `Shape()` is identity)."""
+        out = Shape()
+        out.count = self.count + other.count
+        out.nulls = self.nulls + other.nulls
+        out.types = _sum_counts(self.types, other.types)
+        out.kinds = _sum_counts(self.kinds, other.kinds)
+        out.formats = _sum_counts(self.formats, other.formats)
+        values = _sum_counts(self.values, other.values)
+        overflow = self.overflow or other.overflow
+        if len(values) > VALUE_CAP:
+            overflow = True
+            values = {key: values[key] for key in sorted(values)[:VALUE_CAP]}
+        out.values = values
+        out.overflow = overflow
+        examples = [e for e in (self.example, other.example) if e is not None]
+        out.example = min(examples) if examples else None
+        out.where = _min_where(self.where, other.where)
+        properties = dict(self.properties)
+        for key, shape in other.properties.items():
+            mine = properties.get(key)
+            properties[key] = shape if mine is None else mine.merge(shape)
+        out.properties = properties
+        out.map_values = _merge_optional(self.map_values, other.map_values)
+        out.items = _merge_optional(self.items, other.items)
+        return out
+
+    # --- canonical form ----------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"count": self.count}
+        if self.nulls:
+            out["nulls"] = self.nulls
+        for name in ("types", "kinds", "formats", "values", "where"):
+            counts = getattr(self, name)
+            if counts:
+                out[name] = dict(sorted(counts.items()))
+        if self.overflow:
+            out["overflow"] = True
+        if self.example is not None:
+            out["example"] = self.example
+        if self.properties:
+            out["properties"] = {k: s.to_dict() for k, s in sorted(self.properties.items())}
+        if self.map_values is not None:
+            out["map_values"] = self.map_values.to_dict()
+        if self.items is not None:
+            out["items"] = self.items.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Shape:
+        shape = cls()
+        shape.count = int(data["count"])
+        shape.nulls = int(data.get("nulls", 0))
+        for name in ("types", "kinds", "formats", "values"):
+            setattr(shape, name, {str(k): int(v) for k, v in data.get(name, {}).items()})
+        shape.where = {str(k): str(v) for k, v in data.get("where", {}).items()}
+        shape.overflow = bool(data.get("overflow", False))
+        shape.example = data.get("example")
+        shape.properties = {k: cls.from_dict(v) for k, v in data.get("properties", {}).items()}
+        if "map_values" in data:
+            shape.map_values = cls.from_dict(data["map_values"])
+        if "items" in data:
+            shape.items = cls.from_dict(data["items"])
+        return shape
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Shape) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return f"Shape({self.to_dict()!r})"
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _merge_optional(a: Shape | None, b: Shape | None) -> Shape | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a.merge(b)
+
+
+def summarize(values: list[Any], loc: str = "") -> Shape:
+    """The shape of a list of values observed at one location."""
+    shape = Shape()
+    for value in values:
+        shape.add(value, loc)
+    return shape
+
+
+def example_value(key: str | None) -> Any:
+    """The JSON value a canonical example key stands for (`s:abc` -> "abc", `i:3` -> 3)."""
+    if key is None:
+        return None
+    tag, _, text = key.partition(":")
+    if tag == "s":
+        return text
+    if tag == "i":
+        return int(text)
+    if tag == "n":
+        return float(text)
+    if tag == "b":
+        return text == "true"
+    return text

@@ -1,0 +1,333 @@
+"""What was seen per operation: parameters, bodies, responses; and the whole API's summary.
+
+`ApiSummary.add(exchange, loc)` folds one exchange in; `merge` combines two summaries. An
+operation is keyed by method and path key (`specs.paths.path_key`); templating across paths
+happens at render time, so the result never depends on the order exchanges arrived in.
+
+Invariants:
+1. Every summary here is a value with an empty form and an associative, commutative `merge`
+   (built from `Shape.merge` and counter addition); `merge` never mutates its arguments.
+2. Counters are plain `{str: int}` maps; `to_dict` output is canonical (sorted keys).
+3. Nothing is dropped silently: an undecodable body is counted per media type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from observe.errors import BodyError
+from observe.exchange import Exchange, Message
+from plugins.redaction import is_secret_name
+from specs.paths import path_key
+from specs.shape import Shape
+
+# request headers every client sends: not API parameters
+STANDARD_HEADERS = frozenset({
+    "accept", "accept-charset", "accept-encoding", "accept-language", "authorization",
+    "cache-control", "connection", "content-length", "content-type", "cookie", "dnt", "expect",
+    "host", "if-modified-since", "if-none-match", "keep-alive", "origin", "pragma",
+    "proxy-authorization", "proxy-connection", "referer", "te", "trailer", "transfer-encoding",
+    "upgrade", "upgrade-insecure-requests", "user-agent", "via", "x-forwarded-for",
+    "x-forwarded-host", "x-forwarded-proto", "x-requested-with", "content-encoding",
+})
+
+
+def _sum(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
+    out = dict(a)
+    for key, n in b.items():
+        out[key] = out.get(key, 0) + n
+    return out
+
+
+def _merge_shapes(a: Mapping[str, Shape], b: Mapping[str, Shape]) -> dict[str, Shape]:
+    out = dict(a)
+    for key, shape in b.items():
+        mine = out.get(key)
+        out[key] = shape if mine is None else mine.merge(shape)
+    return out
+
+
+def _shapes_dict(shapes: Mapping[str, Shape]) -> dict[str, Any]:
+    return {key: shape.to_dict() for key, shape in sorted(shapes.items())}
+
+
+def _shapes_from(data: Mapping[str, Any]) -> dict[str, Shape]:
+    return {key: Shape.from_dict(value) for key, value in data.items()}
+
+
+def body_value(message: Message) -> tuple[str, Any, bool]:
+    """(media type, value to summarise or None, decodable) for a message body."""
+    mime = message.mime_type or "application/octet-stream"
+    if not message.body:
+        return "", None, True
+    try:
+        if message.is_json:
+            return mime, message.json(), True
+        if mime == "application/x-www-form-urlencoded":
+            return mime, dict(parse_qsl(message.text(), keep_blank_values=True)), True
+    except (BodyError, ValueError, UnicodeDecodeError):
+        return mime, None, False
+    return mime, None, True
+
+
+class ResponseSummary:
+    """Responses with one status code: reasons, and bodies per media type."""
+
+    __slots__ = ("bodies", "count", "headers", "reasons", "undecodable")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.reasons: dict[str, int] = {}
+        self.bodies: dict[str, Shape] = {}
+        self.undecodable: dict[str, int] = {}
+        self.headers: dict[str, Shape] = {}
+
+    def merge(self, other: ResponseSummary) -> ResponseSummary:
+        out = ResponseSummary()
+        out.count = self.count + other.count
+        out.reasons = _sum(self.reasons, other.reasons)
+        out.bodies = _merge_shapes(self.bodies, other.bodies)
+        out.undecodable = _sum(self.undecodable, other.undecodable)
+        out.headers = _merge_shapes(self.headers, other.headers)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"count": self.count, "reasons": dict(sorted(self.reasons.items())),
+                "bodies": _shapes_dict(self.bodies),
+                "undecodable": dict(sorted(self.undecodable.items())),
+                "headers": _shapes_dict(self.headers)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ResponseSummary:
+        out = cls()
+        out.count = int(data["count"])
+        out.reasons = dict(data.get("reasons", {}))
+        out.bodies = _shapes_from(data.get("bodies", {}))
+        out.undecodable = dict(data.get("undecodable", {}))
+        out.headers = _shapes_from(data.get("headers", {}))
+        return out
+
+
+_COUNTERS = ("servers", "operation_ids", "tags", "security", "hints", "undecodable", "no_response")
+_SHAPE_MAPS = ("path_values", "query", "headers", "cookies", "bodies")
+
+
+class OperationSummary:
+    """Everything seen for one method and path key."""
+
+    __slots__ = ("count", "fixed", "responses", "security_schemes", *_COUNTERS, *_SHAPE_MAPS)
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.fixed = 0  # exchanges whose path a plugin made (never templated)
+        self.servers: dict[str, int] = {}
+        self.operation_ids: dict[str, int] = {}
+        self.tags: dict[str, int] = {}
+        self.security: dict[str, int] = {}
+        self.hints: dict[str, int] = {}  # "pointer\tformat" -> count
+        self.undecodable: dict[str, int] = {}  # request media type -> count
+        self.no_response: dict[str, int] = {}  # incomplete reason -> count
+        self.path_values: dict[str, Shape] = {}  # str(position) -> shape of raw values
+        self.query: dict[str, Shape] = {}
+        self.headers: dict[str, Shape] = {}
+        self.cookies: dict[str, Shape] = {}
+        self.bodies: dict[str, Shape] = {}  # request body per media type
+        self.responses: dict[str, ResponseSummary] = {}
+        self.security_schemes: dict[str, str] = {}  # name -> canonical JSON of the scheme
+
+    def merge(self, other: OperationSummary) -> OperationSummary:
+        out = OperationSummary()
+        out.count = self.count + other.count
+        out.fixed = self.fixed + other.fixed
+        for name in _COUNTERS:
+            setattr(out, name, _sum(getattr(self, name), getattr(other, name)))
+        for name in _SHAPE_MAPS:
+            setattr(out, name, _merge_shapes(getattr(self, name), getattr(other, name)))
+        responses = dict(self.responses)
+        for status, summary in other.responses.items():
+            mine = responses.get(status)
+            responses[status] = summary if mine is None else mine.merge(summary)
+        out.responses = responses
+        schemes = dict(self.security_schemes)
+        for name, text in other.security_schemes.items():
+            schemes[name] = min(text, schemes.get(name, text))
+        out.security_schemes = schemes
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"count": self.count, "fixed": self.fixed}
+        for name in _COUNTERS:
+            out[name] = dict(sorted(getattr(self, name).items()))
+        for name in _SHAPE_MAPS:
+            out[name] = _shapes_dict(getattr(self, name))
+        out["responses"] = {k: r.to_dict() for k, r in sorted(self.responses.items())}
+        out["security_schemes"] = dict(sorted(self.security_schemes.items()))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OperationSummary:
+        out = cls()
+        out.count = int(data["count"])
+        out.fixed = int(data.get("fixed", 0))
+        for name in _COUNTERS:
+            setattr(out, name, {str(k): int(v) for k, v in data.get(name, {}).items()})
+        for name in _SHAPE_MAPS:
+            setattr(out, name, _shapes_from(data.get(name, {})))
+        out.responses = {k: ResponseSummary.from_dict(v)
+                         for k, v in data.get("responses", {}).items()}
+        out.security_schemes = dict(data.get("security_schemes", {}))
+        return out
+
+    # --- folding one exchange in -------------------------------------------------------------
+
+    def add(self, exchange: Exchange, loc: str, placeholders: tuple[tuple[int, str], ...]) -> None:
+        request = exchange.request
+        meta = exchange.meta
+        self.count += 1
+        if meta.get("path_fixed"):
+            self.fixed += 1
+        server = meta.get("server") or f"{request.scheme}://{request.authority or request.host}"
+        _inc(self.servers, str(server))
+        for key, target in (("operation_id", self.operation_ids), ("tag", self.tags)):
+            if meta.get(key):
+                _inc(target, str(meta[key]))
+        for position, raw in placeholders:
+            _shape(self.path_values, str(position)).add(raw, loc)
+        self._add_query(request.query, loc, meta)
+        self._add_headers(exchange, loc)
+        self._add_security(exchange)
+        mime, value, decodable = body_value(request)
+        if mime:
+            if not decodable:
+                _inc(self.undecodable, mime)
+            elif value is not None:
+                _shape(self.bodies, mime).add(value, loc)
+            else:
+                _shape(self.bodies, mime).count += 1
+        response = exchange.response
+        if response is None:
+            _inc(self.no_response, exchange.incomplete or "no response")
+            return
+        status = str(response.status)
+        summary = self.responses.get(status)
+        if summary is None:
+            summary = self.responses[status] = ResponseSummary()
+        summary.count += 1
+        if response.reason:
+            _inc(summary.reasons, response.reason)
+        mime, value, decodable = body_value(response)
+        if mime:
+            if not decodable:
+                _inc(summary.undecodable, mime)
+            elif value is not None:
+                _shape(summary.bodies, mime).add(value, loc)
+            else:
+                _shape(summary.bodies, mime).count += 1
+        hints = meta.get("format_hints")
+        if hints:
+            for pointer, name in hints.items():
+                _inc(self.hints, f"{status}\t{pointer}\t{name}")
+
+    def _add_query(self, query: list[tuple[str, str]], loc: str, meta: Mapping[str, Any]) -> None:
+        for name, value in query:
+            if is_secret_name(name):
+                _inc(self.security, f"apiKey:query:{name}")
+                continue
+            _shape(self.query, name).add(value, loc)
+        param_hints = meta.get("param_format_hints")
+        if param_hints:
+            for name, fmt in param_hints.items():
+                _inc(self.hints, f"query\t{name}\t{fmt}")
+
+    def _add_headers(self, exchange: Exchange, loc: str) -> None:
+        for name, value in exchange.request.headers:
+            lower = name.lower()
+            if lower == "cookie":
+                for piece in value.split(";"):
+                    cookie = piece.strip().partition("=")[0]
+                    if cookie:
+                        _shape(self.cookies, cookie).add("REDACTED", loc)
+                continue
+            if lower in STANDARD_HEADERS:
+                continue
+            if is_secret_name(lower):
+                _inc(self.security, f"apiKey:header:{lower}")
+                continue
+            _shape(self.headers, lower).add(value, loc)
+
+    def _add_security(self, exchange: Exchange) -> None:
+        authorization = exchange.request.headers.get("authorization")
+        if authorization:
+            scheme = authorization.strip().partition(" ")[0].lower()
+            _inc(self.security, "http:" + (scheme or "unknown"))
+        names = exchange.meta.get("security")
+        if isinstance(names, str):
+            names = [names]
+        for name in names or ():
+            _inc(self.security, f"plugin:{name}")
+        schemes = exchange.meta.get("security_schemes")
+        if isinstance(schemes, Mapping):
+            import json
+
+            for name, scheme in schemes.items():
+                text = json.dumps(scheme, sort_keys=True)
+                self.security_schemes[str(name)] = min(
+                    text, self.security_schemes.get(str(name), text))
+
+
+def _inc(counts: dict[str, int], key: str) -> None:
+    counts[key] = counts.get(key, 0) + 1
+
+
+def _shape(shapes: dict[str, Shape], key: str) -> Shape:
+    shape = shapes.get(key)
+    if shape is None:
+        shape = shapes[key] = Shape()
+    return shape
+
+
+class ApiSummary:
+    """Operation summaries keyed by `"METHOD path-key"`; the unit that is merged and saved."""
+
+    __slots__ = ("operations",)
+
+    def __init__(self) -> None:
+        self.operations: dict[str, OperationSummary] = {}
+
+    def add(self, exchange: Exchange, loc: str = "") -> None:
+        request = exchange.request
+        if exchange.meta.get("path_fixed"):
+            key, placeholders = request.path, ()
+        else:
+            key, placeholders = path_key(request.path)
+        op_key = f"{request.method} {key}"
+        operation = self.operations.get(op_key)
+        if operation is None:
+            operation = self.operations[op_key] = OperationSummary()
+        operation.add(exchange, loc, placeholders)
+
+    def merge(self, other: ApiSummary) -> ApiSummary:
+        out = ApiSummary()
+        operations = dict(self.operations)
+        for key, summary in other.operations.items():
+            mine = operations.get(key)
+            operations[key] = summary if mine is None else mine.merge(summary)
+        out.operations = operations
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: op.to_dict() for key, op in sorted(self.operations.items())}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ApiSummary:
+        out = cls()
+        out.operations = {key: OperationSummary.from_dict(v) for key, v in data.items()}
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ApiSummary) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
