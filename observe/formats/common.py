@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from observe.encoding import DEFAULT_DECODED_LIMIT, charset_of, decode_content
 from observe.errors import BodyDecodeError, BodyTooLargeError, InputError
@@ -79,6 +80,18 @@ def default_port(scheme: str) -> int:
 def wanted(options: ReadOptions, request: Request) -> bool:
     """Whether `--filter` keeps an exchange with this request (port defaults from the scheme)."""
     return options.wants(request.host, request.port or default_port(request.scheme))
+
+
+def split_url(url: str) -> tuple[str, str, str]:
+    """An absolute URL as (scheme, authority, target); RecordError when it cannot be parsed."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise RecordError("bad url") from exc
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return parts.scheme or "http", parts.netloc, target
 
 
 def header_text(raw: bytes) -> str:

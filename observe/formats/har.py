@@ -31,7 +31,6 @@ from collections.abc import Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 from observe.errors import BodyError, InputError, TruncatedInputError
 from observe.exchange import Endpoint, Exchange, Message, Origin, Request, Response, Timing
@@ -59,6 +58,7 @@ from observe.formats.common import (
     read_text_document,
     representable_text,
     sorted_json,
+    split_url,
     timing_from_json,
     timing_to_json,
     wanted,
@@ -179,17 +179,6 @@ def _status(raw_response: dict[str, Any]) -> int:
         raise RecordError("status is not a number") from exc
 
 
-def _split_url(url: str) -> tuple[str, str, str]:
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        raise RecordError("bad url") from exc
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    return parts.scheme or "http", parts.netloc, target
-
-
 def _request_from(raw: dict[str, Any]) -> Request:
     method, url = raw.get("method"), raw.get("url")
     if not isinstance(method, str) or not method or not isinstance(url, str):
@@ -201,7 +190,7 @@ def _request_from(raw: dict[str, Any]) -> Request:
         scheme, authority, target = (str(parts.get(k, "")) for k in ("scheme", "authority",
                                                                       "target"))
     else:
-        scheme, authority, target = _split_url(url)
+        scheme, authority, target = split_url(url)
     headers = _headers_from(raw)
     body, coding = _body_from(raw.get("postData"), headers)
     return Request(
@@ -403,7 +392,7 @@ def _request_to(request: Request) -> dict[str, Any]:
     out["headersSize"] = -1
     out["bodySize"] = len(request.body)
     try:
-        parts = _split_url(url)
+        parts = split_url(url)
     except RecordError:
         parts = ("", "", "")
     if parts != (request.scheme, request.authority, request.target):
