@@ -71,3 +71,93 @@ def serve(upstream: str, folder: Path, mode: str, listen: str, ca: str | None, s
     settings = ProxySettings(upstream=upstream, folder=folder, mode=mode, match=config, ca=ca)
     serve_forever(settings, host, port,
                   lambda url: click.echo(f"restscope tapes: {mode} on {url} -> {upstream}"))
+
+
+@tapes_group.command("import")
+@click.argument("sources", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--tapes", "folder", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The tape folder to write into.")
+def import_command(sources: tuple[Path, ...], folder: Path) -> None:
+    """Import vcrpy cassettes (YAML/JSON), HAR files and yakbak tape folders as tapes.
+
+    yakbak's .js tapes are read as data, never executed. Secrets are redacted before writing.
+
+    \b
+    Examples:
+      restscope tapes import test/tapes --tapes tests/tapes          # a yakbak folder
+      restscope tapes import cassettes/*.yaml traffic.har --tapes tests/tapes
+    """
+    from observe.tally import Tally
+    from tapes.interop import import_sources
+
+    tally = Tally()
+    result = import_sources(list(sources), folder, tally)
+    click.echo(f"restscope tapes: wrote {len(result.written)} tape(s) into {folder}")
+    for path, note in result.raw_bodies:
+        click.echo(f"  kept raw: {path.relative_to(folder.resolve())}: {note}", err=True)
+    for (kind, reason), count in sorted(tally.skipped.items()):
+        click.echo(f"  skipped {count} {kind}(s): {reason}", err=True)
+
+
+@tapes_group.command("export")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write (.yaml/.yml/.json cassette or .har).")
+@click.option("--format", "fmt", type=click.Choice(["cassette", "har"]), default=None,
+              help="Output format; by default from the output file's extension.")
+def export_command(folder: Path, output: Path, fmt: str | None) -> None:
+    """Export a tape folder as one vcrpy cassette or one HAR file.
+
+    \b
+    Examples:
+      restscope tapes export tests/tapes -o cassette.yaml
+      restscope tapes export tests/tapes -o tapes.har
+    """
+    from observe.tally import Tally
+    from tapes.interop import export_folder
+
+    if fmt is None:
+        fmt = "har" if output.suffix.lower() == ".har" else "cassette"
+    tally = Tally()
+    export_folder(folder, output, fmt, tally)
+    click.echo(f"restscope tapes: exported {tally.exchanges} tape(s) to {output} ({fmt})")
+    for (kind, reason), count in sorted(tally.skipped.items()):
+        click.echo(f"  skipped {count} {kind}(s): {reason}", err=True)
+
+
+@tapes_group.command("check")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--spec", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The OpenAPI spec the tapes should still match.")
+def check_command(folder: Path, spec: Path) -> None:
+    """List tapes that no longer match the current spec (fixtures gone stale).
+
+    Exits 1 when any tape is stale.
+
+    \b
+    Example:
+      restscope tapes check tests/tapes --spec api.yaml
+    """
+    from observe.tally import Tally
+    from tapes.interop import folder_exchanges
+
+    try:
+        from specs.checking.live import build_checker
+    except ImportError as exc:
+        raise click.ClickException(
+            f"'tapes check' needs the specs checker (specs.checking.live), not installed: {exc}"
+        ) from exc
+    checker = build_checker(spec)
+    tally = Tally()
+    stale = 0
+    for exchange in folder_exchanges(folder, tally):
+        problems = checker.check(exchange)
+        if problems:
+            stale += 1
+            click.echo(f"stale: {exchange.origin.location}")
+            for problem in problems if isinstance(problems, list | tuple) else [problems]:
+                click.echo(f"  - {problem}")
+    click.echo(f"restscope tapes: {stale} of {tally.exchanges} tape(s) do not match {spec}")
+    if stale:
+        raise SystemExit(1)
