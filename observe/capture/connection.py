@@ -94,8 +94,8 @@ class Connection:
 
     # -- MessageListener --------------------------------------------------------------------
 
-    def careful(self) -> bool:
-        return self.bodiless_due > 0
+    def lost_step(self, reader: MessageReader) -> None:
+        self.desynced = True
 
     def not_http(self, reader: MessageReader) -> None:
         if reader.is_request or self.requests.messages == 0:
@@ -231,7 +231,9 @@ class Connection:
 
     def close(self, reset: bool = False) -> None:
         """End of the connection (FIN both ways, RST, idle, end of input): flush everything."""
+        self.requests.push()
         self.client_stream.flush()
+        self.requests.push()
         self.server_stream.flush()
         self.requests.eof(reset)
         self.responses.eof(reset)

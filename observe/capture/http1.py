@@ -34,6 +34,7 @@ STOP = 2  # message_head: stop reading this connection (tunnel)
 DEFAULT_MAX_BODY = 32 * 1024 * 1024
 _RESYNC_KEEP = 64 * 1024
 _MAX_PAUSED = 1024 * 1024
+_BATCH_LIMIT = 256 * 1024
 
 _METHODS = (
     rb"GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS|CONNECT|TRACE|PROPFIND|PROPPATCH|MKCOL|COPY|MOVE"
@@ -44,58 +45,35 @@ STATUS_LINE = re.compile(rb"HTTP/1\.[01] [1-5][0-9][0-9][ \r\n]")
 
 
 class Message:
-    """One request or response being read; mutable until `done`."""
+    """One request or response being read; mutable until `done`.
 
-    __slots__ = (
-        "ack",
-        "body",
-        "body_size",
-        "done",
-        "end_seq",
-        "end_ts",
-        "eof_delimited",
-        "head_done",
-        "headers",
-        "incomplete",
-        "is_request",
-        "method",
-        "no_body",
-        "no_response",
-        "partner",
-        "reason",
-        "skip",
-        "start_seq",
-        "start_ts",
-        "status",
-        "target",
-        "trailers",
-        "version",
-    )
+    Rarely changed fields are class-level defaults, so a new message sets only a few slots.
+    """
+
+    end_seq: int | None = None  # sequence number just after the chunk that ended it
+    method = ""
+    target = b""
+    status = 0
+    reason = b""
+    version = "HTTP/1.1"
+    trailers: list[tuple[bytes, bytes]] | tuple[()] = ()
+    head_done = False
+    eof_delimited = False
+    no_body = False
+    done = False
+    incomplete: str | None = None
+    skip = False  # a response the listener decided to drop
+    partner: Message | None = None  # a request's response, a response's request
+    no_response: str | None = None  # why a request has no response
 
     def __init__(self, is_request: bool, ts: float, seq: int, ack: int | None) -> None:
         self.is_request = is_request
-        self.start_ts = ts
-        self.end_ts = ts
+        self.start_ts = self.end_ts = ts
         self.start_seq = seq
-        self.end_seq: int | None = None
         self.ack = ack
-        self.method = ""
-        self.target = b""
-        self.status = 0
-        self.reason = b""
-        self.version = "HTTP/1.1"
         self.headers: list[tuple[bytes, bytes]] = []
-        self.trailers: list[tuple[bytes, bytes]] = []
         self.body: list[bytes] = []
         self.body_size = 0
-        self.head_done = False
-        self.eof_delimited = False
-        self.no_body = False
-        self.done = False
-        self.incomplete: str | None = None
-        self.skip = False  # a response the listener decided to drop
-        self.partner: Message | None = None  # a request's response, a response's request
-        self.no_response: str | None = None  # why a request has no response
 
     def header(self, name: bytes) -> bytes | None:
         """The first value of header `name` (lower-case bytes), or None."""
@@ -116,29 +94,33 @@ class MessageListener(Protocol):
 
     def message_done(self, message: Message) -> None: ...
 
-    def careful(self) -> bool: ...
+    bodiless_due: int  # > 0 while a response without a body (HEAD, CONNECT) may be due
 
     def not_http(self, reader: MessageReader) -> None: ...
+
+    def lost_step(self, reader: MessageReader) -> None: ...
 
 
 class MessageReader:
     """Requests (or responses) of one stream direction, parsed with httptools."""
 
     __slots__ = (
-        "_ack",
-        "_end_seq",
+        "_batch_end_ts",
+        "_batch_size",
+        "_batch_start",
+        "_chunk",
         "_head_stop",
         "_parser",
-        "_seq",
-        "_ts",
         "discarded",
         "from_start",
         "is_request",
         "listener",
         "max_body",
         "message",
+        "batch",
         "messages",
         "paused",
+        "plain",
         "resync_buffer",
         "resyncing",
         "stopped",
@@ -162,11 +144,16 @@ class MessageReader:
         self.discarded = 0  # bytes thrown away while resynchronising
         self.stopped = False
         self.paused: bytearray | None = None  # data held after a request asked for an upgrade
+        self.plain = not resyncing  # neither stopped, paused nor resynchronising
         self._head_stop = False
-        self._ts = 0.0
-        self._seq = 0
-        self._end_seq = 0
-        self._ack: int | None = None
+        # contiguous data not parsed yet: payloads, (timestamp, seq, ack) of the first, size
+        self.batch: list[bytes] = []
+        self._batch_start: tuple[float, int, int | None] = (0.0, 0, None)
+        self._batch_size = 0
+        self._batch_end_ts = 0.0
+        # the chunk being parsed: first timestamp, sequence number, ack, last timestamp, and the
+        # sequence number after it
+        self._chunk: tuple[float, int, int | None, float, int] = (0.0, 0, None, 0.0, 0)
         self._parser = self._new_parser()
 
     def _new_parser(self) -> httptools.HttpRequestParser | httptools.HttpResponseParser:
@@ -174,37 +161,64 @@ class MessageReader:
             return httptools.HttpRequestParser(self)
         return httptools.HttpResponseParser(self)
 
+    def _set_state(self) -> None:
+        self.plain = not (self.stopped or self.resyncing or self.paused is not None)
+
     # -- StreamSink -------------------------------------------------------------------------
 
     def data(self, payload: bytes, timestamp: float, seq: int, ack: int | None) -> None:
+        """Queue contiguous data; it is parsed at the next `push` (or when the queue is big)."""
+        batch = self.batch
+        if not batch:
+            self._batch_start = (timestamp, seq, ack)
+            self._batch_size = 0
+        batch.append(payload)
+        self._batch_size += len(payload)
+        self._batch_end_ts = timestamp
+        if self._batch_size > _BATCH_LIMIT:
+            self.push()
+
+    def push(self) -> None:
+        """Parse the queued data (at a PSH, before the other direction speaks, at the end)."""
+        batch = self.batch
+        if not batch:
+            return
+        payload = batch[0] if len(batch) == 1 else b"".join(batch)
+        batch.clear()
+        timestamp, seq, ack = self._batch_start
+        self._chunk = (timestamp, seq, ack, self._batch_end_ts, (seq + len(payload)) & SEQ_MASK)
+        if self.plain:
+            if self.listener.bodiless_due:
+                self._feed_carefully(payload)
+                return
+            try:
+                self._parser.feed_data(payload)
+            except httptools.HttpParserUpgrade as upgrade:
+                self._upgraded(payload[upgrade.args[0]:])
+            except httptools.HttpParserError as error:
+                self._parse_error(error)
+            if self._head_stop:
+                self._lost_step()
+            return
         if self.stopped:
             return
         if self.paused is not None:
             if len(self.paused) + len(payload) > _MAX_PAUSED:
-                self.stopped = True
+                self.stop()
             else:
                 self.paused += payload
             return
-        self._ts = timestamp
-        self._ack = ack
-        self._seq = seq
-        self._end_seq = (seq + len(payload)) & SEQ_MASK
-        if self.resyncing:
-            rest = self._resynchronise(payload)
-            if rest is None:
-                return
-            payload = rest
-        if self.listener.careful():
-            self._feed_carefully(payload)
-        else:
-            self._feed(payload)
+        rest = self._resynchronise(payload)
+        if rest is not None:
+            self._feed(rest)
 
     def gap(self, size: int) -> None:
         """Bytes were lost: end the message in progress and look for the next start line."""
+        self.push()
         if self.stopped:
             return
         if self.paused is not None:
-            self.stopped = True
+            self.stop()
             return
         message = self.message
         if message is not None:
@@ -214,6 +228,7 @@ class MessageReader:
 
     def eof(self, reset: bool = False) -> None:
         """The stream ended (FIN, RST or end of input): finish or abandon the message."""
+        self.push()
         message = self.message
         if self.stopped or message is None:
             return
@@ -228,6 +243,9 @@ class MessageReader:
     # -- feeding ----------------------------------------------------------------------------
 
     def _feed(self, payload: bytes | memoryview) -> None:
+        if self.listener.bodiless_due:
+            self._feed_carefully(payload)
+            return
         try:
             self._parser.feed_data(payload)
         except httptools.HttpParserUpgrade as upgrade:
@@ -235,11 +253,15 @@ class MessageReader:
         except httptools.HttpParserError as error:
             self._parse_error(error)
         if self._head_stop:
-            # a bodiless response was read without byte-exact feeding: the rest is unusable
-            self._head_stop = False
-            self._restart(resync=True)
+            self._lost_step()
 
-    def _feed_carefully(self, payload: bytes) -> None:
+    def _lost_step(self) -> None:
+        """A bodiless response was read without byte-exact feeding: the rest is unusable."""
+        self._head_stop = False
+        self.listener.lost_step(self)
+        self._restart(resync=True)
+
+    def _feed_carefully(self, payload: bytes | memoryview) -> None:
         view = memoryview(payload)
         size = len(payload)
         position = 0
@@ -258,7 +280,7 @@ class MessageReader:
                 self._parser = self._new_parser()
                 if self.stopped or self.resyncing:
                     return
-                if not self.listener.careful():
+                if not self.listener.bodiless_due:
                     self._feed(view[position:])
                     return
 
@@ -274,6 +296,7 @@ class MessageReader:
                 self.discarded += drop
                 del buffer[:drop]
                 if self.messages == 0 and self.discarded > _RESYNC_KEEP:
+                    self.stop()
                     self.listener.not_http(self)
             return None
         start = found.start()
@@ -281,6 +304,7 @@ class MessageReader:
         rest = bytes(buffer[start:])
         buffer.clear()
         self.resyncing = False
+        self._set_state()
         return rest
 
     def _restart(self, resync: bool) -> None:
@@ -288,6 +312,7 @@ class MessageReader:
         self._parser = self._new_parser()
         self.resyncing = resync
         self.resync_buffer.clear()
+        self._set_state()
 
     def _parse_error(self, error: Exception) -> None:
         cause = error.__context__
@@ -311,13 +336,15 @@ class MessageReader:
             # hold the client's bytes until the response says whether the switch happened
             self.paused = bytearray(rest)
             self._parser = self._new_parser()
+            self._set_state()
         else:
-            self.stopped = True
+            self.stop()
 
     def resume(self) -> None:
         """The server refused the upgrade: read the held bytes as HTTP again."""
         held = self.paused
         self.paused = None
+        self._set_state()
         if held and not self.stopped:
             self._feed(bytes(held))
 
@@ -325,6 +352,7 @@ class MessageReader:
         self.stopped = True
         self.message = None
         self.paused = None
+        self.plain = False
 
     # -- message bookkeeping ----------------------------------------------------------------
 
@@ -335,7 +363,7 @@ class MessageReader:
         self.message = None
         if message.incomplete is None:
             message.incomplete = reason
-        message.end_ts = self._ts
+        message.end_ts = self._chunk[3]
         message.done = True
         self.listener.message_done(message)
 
@@ -344,8 +372,9 @@ class MessageReader:
         if message is None:
             return
         self.message = None
-        message.end_ts = self._ts
-        message.end_seq = self._end_seq
+        chunk = self._chunk
+        message.end_ts = chunk[3]
+        message.end_seq = chunk[4]
         message.done = True
         self.listener.message_done(message)
 
@@ -354,7 +383,8 @@ class MessageReader:
     def on_message_begin(self) -> None:
         if self.stopped or self._head_stop:
             return
-        self.message = Message(self.is_request, self._ts, self._seq, self._ack)
+        timestamp, seq, ack, _, _ = self._chunk
+        self.message = Message(self.is_request, timestamp, seq, ack)
 
     def on_url(self, url: bytes) -> None:
         message = self.message
@@ -371,7 +401,9 @@ class MessageReader:
         if message is None:
             return
         if message.head_done:
-            message.trailers.append((name, value))
+            if not message.trailers:
+                message.trailers = []
+            message.trailers.append((name, value))  # type: ignore[union-attr]
         else:
             message.headers.append((name, value))
 

@@ -19,9 +19,9 @@ Invariants:
 from __future__ import annotations
 
 from observe.capture.connection import Connection
-from observe.capture.http1 import DEFAULT_MAX_BODY, REQUEST_LINE, Message
-from observe.capture.reassembly import DEFAULT_MAX_PENDING, SEQ_MASK
-from observe.capture.segment import ACK, FIN, RST, SYN, Segment
+from observe.capture.http1 import DEFAULT_MAX_BODY, REQUEST_LINE, Message, MessageReader
+from observe.capture.reassembly import DEFAULT_MAX_PENDING, SEQ_MASK, HalfStream
+from observe.capture.segment import ACK, FIN, PSH, RST, SYN, Segment
 from observe.exchange import Endpoint, Exchange, Origin, Request, Response, Timing
 from observe.headers import EMPTY_HEADERS, Headers
 from observe.sources import ReadOptions
@@ -33,6 +33,9 @@ _CLOSED_MEMORY = 8192
 _CONTROL = SYN | FIN | RST
 
 Key = tuple[str, int, str, int]
+# what one direction's 4-tuple leads to: the connection, that direction's stream and reader,
+# and the other direction's reader
+Entry = tuple[Connection, HalfStream, MessageReader, MessageReader]
 
 
 class ConnectionTracker:
@@ -58,8 +61,8 @@ class ConnectionTracker:
         self.max_pending = max_pending
         self.max_body = max_body
         self._filtering = bool(options.hosts or options.ports)
-        # both directions' 4-tuples -> (connection, the HalfStream that direction feeds)
-        self._streams: dict[Key, tuple[Connection, object]] = {}
+        # both directions' 4-tuples -> what that direction feeds
+        self._streams: dict[Key, Entry] = {}
         self._connections: dict[Key, Connection] = {}  # by client->server key, oldest first
         self._closed: dict[Key, None] = {}
         self._ready: list[Exchange] = []
@@ -76,12 +79,17 @@ class ConnectionTracker:
             entry = self._open(segment)
             if entry is None:
                 return self._take()
-        connection, stream = entry
+        connection, stream, reader, other_reader = entry
         timestamp, _, _, _, _, seq, ack, flags, payload = segment
         connection.last_ts = timestamp
         if payload:
             if connection.dead is None:
-                stream.add(seq, payload, timestamp, ack if flags & ACK else None)  # type: ignore[attr-defined]
+                if other_reader.batch:
+                    # the other side spoke first: parse what it said before this
+                    other_reader.push()
+                stream.add(seq, payload, timestamp, ack if flags & ACK else None)
+                if flags & PSH:
+                    reader.push()
             else:
                 self.tally.skip("packet", connection.dead)
         if flags & _CONTROL or connection.fin_seen:
@@ -107,7 +115,7 @@ class ConnectionTracker:
 
     # -- connections ------------------------------------------------------------------------
 
-    def _open(self, segment: Segment) -> tuple[Connection, object] | None:
+    def _open(self, segment: Segment) -> Entry | None:
         timestamp, src_ip, src_port, dst_ip, dst_port, _, _, flags, payload = segment
         syn = bool(flags & SYN)
         if not syn and not payload:
@@ -136,8 +144,9 @@ class ConnectionTracker:
             connection.kill("filtered out")
         client_key, server_key = connection.keys
         self._connections[client_key] = connection
-        self._streams[client_key] = (connection, connection.client_stream)
-        self._streams[server_key] = (connection, connection.server_stream)
+        requests, responses = connection.requests, connection.responses
+        self._streams[client_key] = (connection, connection.client_stream, requests, responses)
+        self._streams[server_key] = (connection, connection.server_stream, responses, requests)
         return self._streams[key]
 
     def _control(self, connection: Connection, segment: Segment) -> None:
@@ -156,7 +165,7 @@ class ConnectionTracker:
                 self._closed.pop(client_key, None)
                 entry = self._open(segment)
                 if entry is not None:
-                    entry[1].start(first)  # type: ignore[attr-defined]
+                    entry[1].start(first)
                 return
         if flags & RST:
             self._close(connection, reset=True)
@@ -167,6 +176,7 @@ class ConnectionTracker:
         if connection.fin_seen:
             client_stream, server_stream = connection.client_stream, connection.server_stream
             if server_stream.finished:
+                connection.requests.push()
                 connection.responses.eof()
             if client_stream.finished:
                 connection.requests.eof()
