@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from observe.capture.segment import ACK, FIN, PSH, SYN, Segment
+from observe.capture.segment import ACK, FIN, PSH, RST, SYN, Segment
 from observe.capture.tracker import ConnectionTracker
 from observe.exchange import Exchange
 from observe.sources import ReadOptions
