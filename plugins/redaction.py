@@ -29,7 +29,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
 
 from observe.encoding import is_json_type, is_textual_type
 from observe.errors import BodyError
@@ -208,6 +208,10 @@ class Redactor:
             return value
 
         edit_params(request, keep)
+        for piece in request.query_string.split("&"):  # raw forms too ("+" is not a space)
+            name, _, raw_value = piece.partition("=")
+            if self.is_secret(unquote_plus(name)):
+                found.add(raw_value)
         return {s for s in found if len(s) >= _MIN_SCRUB_LENGTH and REDACTED not in s}
 
     def _redact_message(self, message: Any, side: str, notes: list[Note]) -> Any:
