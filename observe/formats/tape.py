@@ -46,6 +46,7 @@ from observe.headers import Headers
 
 TAPE_VERSION = 1
 FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
+_REENCODABLE = frozenset({"gzip", "x-gzip", "deflate", "br"})
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -179,6 +180,12 @@ def _headers_in(value: Any, where: str) -> Headers:
 def _decoded_body(message: Request | Response) -> tuple[bytes, str, str]:
     """(body to store, content_encoding to record, note) for a message."""
     if not message.content_encoding:
+        # a reader that found a Content-Encoding header over an already decoded body (old
+        # httpx cassettes) says so with content_encoding '': store it decoded, re-encode on replay
+        declared = (message.headers.get("content-encoding") or "").strip().lower()
+        codings = [c.strip() for c in declared.split(",") if c.strip()]
+        if codings and all(c in _REENCODABLE for c in codings):
+            return message.body, declared, ""
         return message.body, "", ""
     try:
         return decode_content(message.body, message.content_encoding), message.content_encoding, ""
