@@ -84,13 +84,13 @@ def proxy_command(listen: str, upstream: str | None, confdir: str | None, ssl_in
         max_bytes=parse_size(log_max), backups=log_backups, ssl_insecure=ssl_insecure,
     )
     addon = run_proxy(settings, _echo)
-    _print_tally(addon.tally)
+    _print_tally(addon.tally, f"proxy, log {log}")
 
 
-def _print_tally(tally: Any) -> None:
+def _print_tally(tally: Any, label: str) -> None:
     from observe.report import print_summary
 
-    print_summary(tally, ())
+    print_summary(tally, (label,))
 
 
 @click.command("sniff")
@@ -128,7 +128,7 @@ def sniff_command(iface: str, bpf: str, write_pcap: Path | None, duration: float
         max_bytes=parse_size(log_max), backups=log_backups,
     )
     tally = run_sniffer(settings, None if quiet else _echo)
-    _print_tally(tally)
+    _print_tally(tally, f"sniff {iface}, log {log}")
 
 
 @click.command("tail")

@@ -70,9 +70,10 @@ class _Announce:
         for address in server.listen_addrs():
             host, port = address[0], address[1]
             shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-            target = f" -> {self.settings.upstream}" if self.settings.upstream else ""
+            upstream = self.settings.upstream
+            mode = f"reverse proxy to {upstream}" if upstream else "forward proxy"
             log = f", log {self.settings.log}" if self.settings.log else ""
-            self.echo(f"restscope proxy listening on {shown} ({self.settings.mode}{target}{log})")
+            self.echo(f"restscope proxy listening on {shown} ({mode}{log})")
 
 
 async def _run(settings: ProxySettings, addon: RestscopeAddon,
@@ -80,7 +81,6 @@ async def _run(settings: ProxySettings, addon: RestscopeAddon,
     from mitmproxy import addons as mitm_addons
     from mitmproxy import options
     from mitmproxy.addons.errorcheck import ErrorCheck
-    from mitmproxy.addons.keepserving import KeepServing
     from mitmproxy.master import Master
 
     extra: dict[str, Any] = {}
@@ -96,7 +96,7 @@ async def _run(settings: ProxySettings, addon: RestscopeAddon,
     )
     master = Master(opts, with_termlog=False)
     master.addons.add(*mitm_addons.default_addons())
-    master.addons.add(KeepServing(), ErrorCheck(repeat_errors_on_stderr=True))
+    master.addons.add(ErrorCheck(repeat_errors_on_stderr=True))
     master.addons.add(addon, _Announce(settings, echo))
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
