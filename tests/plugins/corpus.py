@@ -1,12 +1,9 @@
 """Test-only readers that turn the Flickr corpus files into Exchanges, as data.
 
-The project's own readers (observe.formats.cassette, the tapes importer for yakbak) are written
-elsewhere; these small readers keep the plugin tests independent of them:
-- yakbak `.js` tapes are parsed as text (request line and headers from the leading comment,
-  status/headers from `res.statusCode`/`res.setHeader`, body from base64 `res.write` chunks);
-  they are never executed;
+- yakbak `.js` tapes go through the project's reader, tapes.yakbak (parsed, never executed);
 - vcrpy cassettes (both the classic `body.string`/`status` and the httpx `content`/
-  `status_code` forms) are read with yaml.safe_load;
+  `status_code` forms) are read here with yaml.safe_load (observe.formats.cassette had not
+  landed when these tests were written);
 - the flickrapi fixtures module is read with ast.literal_eval of its string assignments, never
   imported.
 """
@@ -14,21 +11,14 @@ elsewhere; these small readers keep the plugin tests independent of them:
 from __future__ import annotations
 
 import ast
-import base64
-import json
-import re
 from pathlib import Path
 
 import yaml
 
 from observe.exchange import Exchange, Origin, Request, Response
 from observe.headers import Headers
+from tapes.yakbak import parse_yakbak
 from tests.conftest import corpus_path
-
-_COMMENT_LINE = re.compile(r"^\s*\*\s?(.*)$")
-_SET_HEADER = re.compile(r'res\.setHeader\(("[^"]*"),\s*(.*)\);\s*$', re.M)
-_WRITE = re.compile(r'res\.write\(new Buffer\("([^"]*)",\s*"base64"\)\)')
-_STATUS = re.compile(r"res\.statusCode\s*=\s*(\d+)")
 
 
 def yakbak_dir() -> Path:
@@ -40,37 +30,8 @@ def cassette_dir() -> Path:
 
 
 def read_yakbak(path: Path) -> Exchange:
-    text = path.read_text(encoding="utf-8")
-    comment = text.split("/**", 1)[1].split("*/", 1)[0]
-    lines = [m.group(1) for m in map(_COMMENT_LINE.match, comment.splitlines()) if m]
-    lines = [line.rstrip() for line in lines]
-    request_line = next(line for line in lines if line)
-    method, target = request_line.split(" ", 1)
-    request_headers = []
-    for line in lines[lines.index(request_line) + 1:]:
-        if ":" in line:
-            name, _, value = line.partition(":")
-            request_headers.append((name.strip(), value.strip()))
-    headers: list[tuple[str, str]] = []
-    for match in _SET_HEADER.finditer(text):
-        name = json.loads(match.group(1))
-        if name == "x-yakbak-tape":  # a JavaScript expression, not data
-            continue
-        value = json.loads(match.group(2))
-        for item in value if isinstance(value, list) else [value]:
-            headers.append((name, str(item)))
-    status_match = _STATUS.search(text)
-    assert status_match
-    # one corpus tape has stray text inside its base64 (the "corrupt gzip" case): like Node's
-    # Buffer, skip characters outside the alphabet rather than fail
-    body = b"".join(base64.b64decode(chunk) for chunk in _WRITE.findall(text))
-    response_headers = Headers(headers)
-    host = dict((n.lower(), v) for n, v in request_headers).get("host", "")
-    request = Request(method=method, scheme="https", authority=host, target=target,
-                      headers=Headers(request_headers))
-    response = Response(status=int(status_match.group(1)), headers=response_headers, body=body,
-                        content_encoding=response_headers.get("content-encoding") or "")
-    return Exchange(request, response, origin=Origin("yakbak", str(path)))
+    """A flickr-sdk tape through the project's own yakbak reader (parsed as data)."""
+    return parse_yakbak(path.read_text(encoding="utf-8"), str(path))
 
 
 def yakbak_exchanges() -> list[Exchange]:
