@@ -113,6 +113,10 @@ class RpcPlugin(Plugin):
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(config)
         c = self.config
+        if not c:
+            raise PluginConfigError(
+                "the rpc plugin needs a description of the API: --plugin-config api.yaml "
+                "(see examples/rpc-flickr.yaml and examples/rpc-slack.yaml)")
         check_keys(c, ["api", "endpoint", "operation", "server", "credentials",
                        "drop_params", "response", "statuses"], _WHERE)
         self.api = _string(c, "api", "rpc")

@@ -179,3 +179,8 @@ def test_error_object_presence_rule() -> None:
 def test_bad_configs_are_input_errors(config: dict[str, Any], message: str) -> None:
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace("?", r"\?")):
         RpcPlugin(config)
+
+
+def test_rpc_without_config_says_what_to_pass() -> None:
+    with pytest.raises(InputError, match="--plugin-config"):
+        RpcPlugin({})
