@@ -217,6 +217,7 @@ class MessageReader:
         self.push()
         if self.stopped:
             return
+        self.listener.lost_step(self)
         if self.paused is not None:
             self.stop()
             return

@@ -7,8 +7,9 @@ Invariants:
 1. Every byte reaches the sink at most once and in sequence order; retransmitted and overlapping
    bytes are trimmed, never delivered twice.
 2. Missing bytes are never invented: a hole is reported to the sink as `gap(size)`, and the
-   data after it follows. Holes are declared when the buffered out-of-order data passes its cap
-   or when the stream is flushed (end of connection, end of input).
+   data after it follows. A hole is declared lost when the peer acknowledges bytes past it (the
+   capture missed a segment the receiver got, so no retransmission will come), when the
+   buffered out-of-order data passes its cap, or when the stream is flushed.
 3. Sequence numbers are compared modulo 2**32, so wraparound is transparent.
 4. Memory is bounded: out-of-order data waiting for a hole to fill never exceeds `max_pending`
    bytes (plus one segment).
@@ -163,6 +164,11 @@ class HalfStream:
         self.next_seq = nearest
         self.sink.gap(size)
         self._drain()
+
+    def acknowledged(self, ack: int) -> None:
+        """The peer acknowledged up to `ack`: holes before it will never be filled."""
+        while self.pending and seq_before(self.next_seq, ack):  # type: ignore[arg-type]
+            self._skip_hole()
 
     def flush(self) -> None:
         """End of input for this direction: deliver everything pending, with its holes."""

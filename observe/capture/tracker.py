@@ -34,8 +34,8 @@ _CONTROL = SYN | FIN | RST
 
 Key = tuple[str, int, str, int]
 # what one direction's 4-tuple leads to: the connection, that direction's stream and reader,
-# and the other direction's reader
-Entry = tuple[Connection, HalfStream, MessageReader, MessageReader]
+# the other direction's reader and stream
+Entry = tuple[Connection, HalfStream, MessageReader, MessageReader, HalfStream]
 
 
 class ConnectionTracker:
@@ -79,9 +79,11 @@ class ConnectionTracker:
             entry = self._open(segment)
             if entry is None:
                 return self._take()
-        connection, stream, reader, other_reader = entry
+        connection, stream, reader, other_reader, other_stream = entry
         timestamp, _, _, _, _, seq, ack, flags, payload = segment
         connection.last_ts = timestamp
+        if other_stream.pending and flags & ACK:
+            other_stream.acknowledged(ack)
         if payload:
             if connection.dead is None:
                 if other_reader.batch:
@@ -145,8 +147,13 @@ class ConnectionTracker:
         client_key, server_key = connection.keys
         self._connections[client_key] = connection
         requests, responses = connection.requests, connection.responses
-        self._streams[client_key] = (connection, connection.client_stream, requests, responses)
-        self._streams[server_key] = (connection, connection.server_stream, responses, requests)
+        client_stream, server_stream = connection.client_stream, connection.server_stream
+        self._streams[client_key] = (
+            connection, client_stream, requests, responses, server_stream,
+        )
+        self._streams[server_key] = (
+            connection, server_stream, responses, requests, client_stream,
+        )
         return self._streams[key]
 
     def _control(self, connection: Connection, segment: Segment) -> None:
