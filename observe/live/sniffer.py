@@ -16,6 +16,7 @@ Invariants:
 from __future__ import annotations
 
 import errno
+import logging
 import select
 import socket
 import struct
@@ -78,10 +79,13 @@ class PcapWriter:
 
 def open_listen_socket(iface: str, bpf: str) -> Any:
     """A scapy L2 listen socket on `iface` with the BPF filter attached (InputError if not)."""
+    import scapy.arch  # noqa: F401 - sets conf.L2listen for this platform
     from scapy.config import conf
     from scapy.error import Scapy_Exception
 
     conf.bufsize = max(conf.bufsize, 1 << 20)
+    # scapy warns that it cannot dissect the link type: we never dissect with scapy
+    logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
     try:
         sock = conf.L2listen(iface=iface, filter=bpf or None)
     except PermissionError as exc:
