@@ -20,7 +20,7 @@ import pytest
 
 from observe.capture import pcap_source
 from observe.exchange import Exchange
-from observe.sources import ReadOptions
+from observe.sources import ReadOptions, detect_format
 from observe.tally import Tally
 from tests.conftest import corpus_path
 
@@ -98,9 +98,10 @@ def test_corpus_capture_matches_tshark(name: str) -> None:
         assert exchange.origin.kind == "pcap"
 
 
-def test_every_corpus_pcap_has_an_expectation() -> None:
+def test_every_corpus_pcap_has_an_expectation_and_is_detected_as_pcap() -> None:
     folder = corpus_path("pcap")
     assert sorted(p.name for p in folder.glob("*.pcap*")) == sorted(EXPECTED)
+    assert {detect_format(folder / name) for name in EXPECTED} == {"pcap"}
 
 
 def test_keep_alive_order_is_capture_order() -> None:
