@@ -56,6 +56,9 @@ _TOKEN68 = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
 _AUTH_PARAM = re.compile(r'\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)\s*')
 _JSONP = re.compile(r"^\s*(?:/\*\*/\s*)?([A-Za-z_$][\w$.]*)\s*\((.*)\)\s*;?\s*$", re.S)
 _MIN_SCRUB_LENGTH = 6
+# OAuth parameters that are not secret; their values are not searched for elsewhere
+_NOT_SCRUBBED = frozenset({"oauth_signature_method", "oauth_version", "oauth_timestamp"})
+_NOT_PARSED = object()
 
 
 def is_secret_name(name: str, extra: Iterable[str] = ()) -> bool:
@@ -203,16 +206,17 @@ class Redactor:
                     found.add(value.strip())
 
         def keep(name: str, value: str) -> str:
-            if self.is_secret(name):
+            if self.is_secret(name) and name.lower() not in _NOT_SCRUBBED:
                 found.add(value)
             return value
 
         edit_params(request, keep)
         for piece in request.query_string.split("&"):  # raw forms too ("+" is not a space)
             name, _, raw_value = piece.partition("=")
-            if self.is_secret(unquote_plus(name)):
+            if self.is_secret(unquote_plus(name)) and name.lower() not in _NOT_SCRUBBED:
                 found.add(raw_value)
-        return {s for s in found if len(s) >= _MIN_SCRUB_LENGTH and REDACTED not in s}
+        return {s for s in found
+                if len(s) >= _MIN_SCRUB_LENGTH and REDACTED not in s and not s.isdigit()}
 
     def _redact_message(self, message: Any, side: str, notes: list[Note]) -> Any:
         headers = self.redact_headers(message.headers)
@@ -245,6 +249,18 @@ class Redactor:
             if message.content_encoding:
                 return _remove_body(message, side, notes)
             return message
+        if is_json_type(mime):
+            try:  # Message.json() caches: an unchanged message hands its parse downstream
+                value = message.json()
+            except BodyError:
+                value = _NOT_PARSED
+            if value is not _NOT_PARSED:
+                redacted = self.redact_json(value)
+                if redacted == value:
+                    return message
+                notes.append(Note(PLUGIN, f"{side}.body", _encoding_word(message), REDACTED))
+                body = json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
+                return _with_plain_body(message, body.encode("utf-8"))
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:

@@ -189,8 +189,11 @@ class FlickrPlugin(Plugin):
         else:
             notes.append(Note(NAME, "request.target", "no usable method parameter",
                               "path kept"))
-        if credentials:
-            schemes = _scheme_names(credentials)
+        existing = (request.headers.get("authorization") or "").split(" ", 1)[0].lower()
+        schemes = _scheme_names(credentials)
+        if existing == "oauth":  # OAuth sent as a header already (RFC 5849 3.5.1)
+            schemes = sorted({*schemes, "flickr_oauth"})
+        if schemes:
             meta["security"] = schemes
             meta["security_schemes"] = {s: dict(SECURITY_SCHEMES[s]) for s in schemes}
         param_hints = {p.name: "flickr-nsid" for p in params

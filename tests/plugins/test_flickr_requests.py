@@ -149,3 +149,14 @@ def test_config_is_checked() -> None:
 
     with pytest.raises(InputError, match="unknown setting"):
         FlickrPlugin({"hostz": ["x"]})
+
+
+def test_oauth_authorization_header_is_kept_and_declared(plugin: FlickrPlugin) -> None:
+    exchange = craft.get({"method": "flickr.test.login"})
+    exchange = exchange.evolve(request=exchange.request.evolve(
+        headers=exchange.request.headers.with_added(
+            "Authorization", 'OAuth oauth_consumer_key="ck", oauth_signature="sig"')))
+    out = plugin.rewrite(exchange)
+    assert out.request.headers.get_all("authorization") == [
+        'OAuth oauth_consumer_key="ck", oauth_signature="sig"']  # redaction's job, not ours
+    assert out.meta["security"] == ["flickr_oauth"]
