@@ -182,7 +182,7 @@ class LinkDecoder:
             (ethertype, version_ihl, total_length, fragment, protocol, src, dst, src_port,
              dst_port, seq, ack, data_offset, flags) = _ethernet_ipv4_tcp_headers(frame, 0)
             if (ethertype == ETHERTYPE_IPV4 and version_ihl == 0x45 and protocol == 6
-                    and not fragment & 0x3FFF and total_length):
+                    and not fragment & 0x3FFF and total_length and data_offset >= 0x50):
                 end = 14 + total_length
                 if end <= size:
                     return self._segment(timestamp, frame, 34 + (data_offset >> 4) * 4,
@@ -235,7 +235,7 @@ class LinkDecoder:
         if len(frame) >= offset + 40 and frame[offset] == 0x45:  # no options: one unpack
             (_, total_length, fragment, protocol, src, dst, src_port, dst_port, seq, ack,
              data_offset, flags) = _ipv4_tcp_headers(frame, offset)
-            if protocol == 6 and not fragment & 0x3FFF and total_length:
+            if protocol == 6 and not fragment & 0x3FFF and total_length and data_offset >= 0x50:
                 end = offset + total_length
                 if end <= len(frame):
                     start = offset + 20 + (data_offset >> 4) * 4
@@ -306,6 +306,9 @@ class LinkDecoder:
             self.tally.skip("packet", "truncated packet")
             return None
         src_port, dst_port, seq, ack, data_offset, flags = _tcp_header(frame, offset)
+        if data_offset < 0x50:  # a TCP header is at least five 32-bit words
+            self.tally.skip("packet", "bad tcp header")
+            return None
         start = offset + (data_offset >> 4) * 4
         if end > len(frame):
             self.cut_by_snaplen += 1

@@ -180,3 +180,11 @@ def test_tcp_header_cut_short_is_a_truncated_packet() -> None:
     tally = Tally()
     assert _decode(frame(packet, 101)[:30], 101, tally) is None
     assert tally.skipped_of("packet") == {"truncated packet": 1}
+
+
+@pytest.mark.parametrize("linktype", [1, 101])
+def test_tcp_data_offset_below_five_words_is_a_bad_header(linktype: int) -> None:
+    packet = IP(src="192.0.2.1", dst="192.0.2.2") / TCP(sport=5, dport=80, dataofs=3) / (b"x" * 8)
+    tally = Tally()
+    assert _decode(frame(packet, linktype), linktype, tally) is None
+    assert tally.skipped_of("packet") == {"bad tcp header": 1}
