@@ -8,8 +8,8 @@ evidence (many distinct words at one position) is applied later by `specs.templa
 
 Invariants:
 1. Placeholders are the only segments containing `{` (literal braces are percent-encoded).
-2. Version segments (`v1`, `v2beta1`, `2.0`) and a date in the first segment (Twilio's
-   `2010-04-01`) are never ids.
+2. Version segments (`v1`, `v2beta1`, `2.0`), a date in the first segment (Twilio's
+   `2010-04-01`) and a one- or two-digit first segment (Twitter's `/2/`) are never ids.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ _HEX = re.compile(r"[0-9a-fA-F]{7,}\Z")
 _NSID = re.compile(r"[0-9]+@N[0-9]{2}\Z")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9:.+-Z]+)?\Z")
 _EMAIL = re.compile(r"[^@/\s]+@[^@/\s]+\.[A-Za-z]{2,}\Z")
-_TOKEN = re.compile(r"[A-Za-z0-9_~+=.-]+\Z")
+_TOKEN = re.compile(r"[A-Za-z0-9_~+=-]+\Z")
+_PREFIXED_ID = re.compile(r"[a-z]{1,8}_(?=[a-z]*[A-Z0-9])[A-Za-z0-9]{8,}\Z")
+_CAMEL_WORDS = re.compile(r"(?:[A-Z][a-z]+)+\Z")
 _EXTENSIONS = (".json", ".xml", ".csv", ".txt", ".html", ".yaml", ".pdf", ".png", ".jpg", ".mp3",
                ".wav", ".zip")
 
@@ -39,8 +41,14 @@ def _token_like(segment: str) -> bool:
     """An opaque token: long, mixes letters and digits (Stripe `cus_4QE...`, Twilio `AC3f...`)."""
     if len(segment) < 10 or not _TOKEN.match(segment):
         return False
+    if _PREFIXED_ID.match(segment):
+        return True
     digits = sum(c.isdigit() for c in segment)
     letters = sum(c.isalpha() for c in segment)
+    mixed_case = any(c.isupper() for c in segment) and any(c.islower() for c in segment)
+    if (digits == 0 and len(segment) >= 16 and mixed_case and "_" not in segment
+            and sum(c.isupper() for c in segment) >= 4 and not _CAMEL_WORDS.match(segment)):
+        return True  # base62 ids (Spotify) that happen to hold no digit
     if digits == 0 or letters == 0:
         return False
     if len(segment) >= 16 or digits >= 3:
@@ -56,7 +64,7 @@ def segment_kind(segment: str, position: int = 1) -> str | None:
     if _VERSION.match(segment):
         return None
     if _INT.match(segment):
-        return "int"
+        return None if position == 0 and len(segment) <= 2 else "int"  # `/2/tweets`
     if _DATE.match(segment):
         return None if position == 0 else "date"
     if _UUID.match(segment):

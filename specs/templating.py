@@ -9,7 +9,9 @@ Decisions, per position under one prefix (a trie walked top-down):
    placeholders at one position merge into one parameter (their subtrees merge too).
 2. Words stay static unless there is evidence they are values: at least `MIN_DISTINCT` distinct
    words at one position, each seen rarely (median hits <= `RARE_HITS`) or very many of them
-   (>= `MANY_DISTINCT`). Known words (`api`, `me`, `search`, versions ...) and words seen under
+   (>= `MANY_DISTINCT`), or sharing a static child segment (`/users/alice/photos`,
+   `/users/bob/photos`: at least `SHARED_SHARE` percent of them). Known words (`api`, `me`,
+   `search`, versions ...) and words seen under
    several different parents of a merged parameter always stay static.
 3. Parameter names come from the preceding static segment (`users` -> `userId`), unique per path.
 4. Deterministic: the result depends only on the set of keys and their counts.
@@ -26,6 +28,7 @@ from specs.paths import is_placeholder, is_version, split_extension, split_path
 MIN_DISTINCT = 5
 RARE_HITS = 2
 MANY_DISTINCT = 40
+SHARED_SHARE = 30  # percent of candidates that must share a static child segment
 STATIC_WORDS = frozenset({
     "api", "apis", "me", "self", "current", "mine", "search", "all", "latest", "new", "default",
     "public", "private", "rest", "services", "oauth", "oauth2", "auth", "login", "logout",
@@ -40,6 +43,7 @@ class _Node:
     keys: list[str] = field(default_factory=list)  # path keys ending here
     children: dict[str, _Node] = field(default_factory=dict)
     parents: dict[str, int] = field(default_factory=dict)  # child segment -> merged parents
+    merged_from: int = 1  # how many concrete nodes were merged into this one
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ def _insert(root: _Node, key: str, hits: int) -> None:
 
 
 def _merge_nodes(nodes: list[_Node]) -> _Node:
-    merged = _Node()
+    merged = _Node(merged_from=sum(node.merged_from for node in nodes))
     by_segment: dict[str, list[_Node]] = {}
     for node in nodes:
         merged.hits += node.hits
@@ -100,6 +104,19 @@ def _word_is_static(word: str, siblings_of_id: bool, parents: int) -> bool:
             or (siblings_of_id and stem.isalpha() and stem.islower()))
 
 
+def _shared_child(node: _Node, candidates: list[str]) -> str | None:
+    """A static child segment found under many candidates (`/users/alice/photos`, `/bob/photos`):
+    the candidates are then values of one parameter, not distinct resources."""
+    under: dict[str, int] = {}
+    for word in candidates:
+        for child in node.children[word].children:
+            if not is_placeholder(child) and child not in node.children:
+                under[child] = under.get(child, 0) + 1
+    needed = max(2, (len(candidates) * SHARED_SHARE + 99) // 100)
+    found = sorted(child for child, n in under.items() if n >= needed)
+    return found[0] if found else None
+
+
 def _decide(node: _Node, prefix: str, explain: list[str]) -> dict[str, str]:
     """Map each child segment of `node` to its template segment ('{}' marks a parameter)."""
     decision: dict[str, str] = {}
@@ -113,8 +130,12 @@ def _decide(node: _Node, prefix: str, explain: list[str]) -> dict[str, str]:
         hits = sum(node.children[s].hits for s in placeholders)
         explain.append(f"{prefix}/*: parameter ({', '.join(kinds)} values, {hits} hits)")
     candidates = []
+    id_siblings = bool(placeholders) and len(words) < MIN_DISTINCT
     for word in sorted(words):
-        if _word_is_static(word, bool(placeholders), node.parents.get(word, 1)):
+        parents = node.parents.get(word, 1)
+        if parents < max(2, node.merged_from // 5):
+            parents = 1  # a few collisions of values under different parents are no evidence
+        if _word_is_static(word, id_siblings, parents):
             decision[word] = word
         else:
             candidates.append(word)
@@ -122,11 +143,14 @@ def _decide(node: _Node, prefix: str, explain: list[str]) -> dict[str, str]:
         return decision
     hits = [node.children[w].hits for w in candidates]
     median = _median(hits)
+    enough = len(candidates) >= MIN_DISTINCT
     many = len(candidates) >= MANY_DISTINCT
-    rare = len(candidates) >= MIN_DISTINCT and median <= RARE_HITS
-    if many or rare:
+    rare = enough and median <= RARE_HITS
+    shared = _shared_child(node, candidates) if enough and prefix else None
+    if many or rare or shared:
         reason = (f"{len(candidates)} distinct values" if many else
-                  f"{len(candidates)} distinct values, median {median:g} hits each")
+                  f"{len(candidates)} distinct values, median {median:g} hits each" if rare else
+                  f"{len(candidates)} distinct values sharing the sub-path {shared!r}")
         for word in candidates:
             decision[word] = "{}" + split_extension(word)[1]
         explain.append(f"{prefix}/*: parameter ({reason}, e.g. {candidates[0]!r})")
