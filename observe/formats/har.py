@@ -102,7 +102,7 @@ def har_entries(text: str, location: str) -> list[Any]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
             message = f"{location}: the HAR file ends early (truncated JSON)"
             raise TruncatedInputError(message) from exc
         raise InputError(
