@@ -197,7 +197,9 @@ class Redactor:
                     continue
                 lower = name.lower()
                 if lower in ("authorization", "proxy-authorization"):
-                    found.add(value.strip().partition(" ")[2].strip())
+                    credential = value.strip().partition(" ")[2].strip()
+                    if REDACTED not in credential:  # not an already redacted header
+                        found.add(credential)
                     found.update(m.group(2).strip('"') for m in _AUTH_PARAM.finditer(value))
                 elif lower in ("cookie", "set-cookie"):
                     for piece in value.split(";")[: None if lower == "cookie" else 1]:
@@ -216,7 +218,7 @@ class Redactor:
             if self.is_secret(unquote_plus(name)) and name.lower() not in _NOT_SCRUBBED:
                 found.add(raw_value)
         return {s for s in found
-                if len(s) >= _MIN_SCRUB_LENGTH and REDACTED not in s and not s.isdigit()}
+                if len(s) >= _MIN_SCRUB_LENGTH and s not in REDACTED and not s.isdigit()}
 
     def _redact_message(self, message: Any, side: str, notes: list[Note]) -> Any:
         headers = self.redact_headers(message.headers)

@@ -1,11 +1,13 @@
 """The derived Flickr method table (catalog.json) as typed lookups.
 
 The table is made by `python -m plugins.flickr.derive_catalog` and shipped as package data.
-It is read once when a plugin is built (configuration time), never while rewriting.
+It is read when a plugin is built (configuration time, cached per process since it never
+changes), never while rewriting.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +53,9 @@ def _pair(value: Any) -> tuple[str, str]:
     return (str(value[0]), str(value[1]))
 
 
+@functools.lru_cache(maxsize=4)
 def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
+    """The catalog at `path`, read once per process (it is immutable package data)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
