@@ -79,12 +79,16 @@ def _redact_authorization(value: str) -> str:
     if not sep or not rest.strip():
         return REDACTED if value.strip() and value.strip() != REDACTED else value
     rest = rest.strip()
-    if _TOKEN68.match(rest):
+    # names are kept only in a list of quoted auth-params (OAuth, Digest); anything else,
+    # token68 or not, is one credential
+    if _TOKEN68.match(rest) or scheme.lower() in ("basic", "bearer"):
         return f"{scheme} {REDACTED}"
     pos, names = 0, []
     while pos < len(rest):
         match = _AUTH_PARAM.match(rest, pos)
         if not match:
+            return f"{scheme} {REDACTED}"
+        if not match.group(2).startswith('"'):
             return f"{scheme} {REDACTED}"
         names.append(match.group(1))
         pos = match.end()
