@@ -55,6 +55,7 @@ class SourceFormat:
 
 
 _FORMATS: dict[str, SourceFormat] = {}
+_BUILTINS_LOADED = False
 
 
 def register(name: str, sniff: Sniffer, description: str) -> Callable[[Reader], Reader]:
@@ -74,8 +75,11 @@ def _load_builtin_formats() -> None:
 
 
 def formats() -> dict[str, SourceFormat]:
-    if not _FORMATS:
+    """Every registered format; the built-in readers are imported on first use."""
+    global _BUILTINS_LOADED
+    if not _BUILTINS_LOADED:
         _load_builtin_formats()
+        _BUILTINS_LOADED = True
     return dict(_FORMATS)
 
 
