@@ -7,8 +7,9 @@ runs last by default, so nothing reaches disk or a terminal unredacted.
 Invariants:
 1. A plugin only sees exchanges in its declared scope (`applies_to`).
 2. A plugin returning None drops the exchange; the drop is counted with the plugin's reason.
-3. A plugin that raises is reported with the exchange it failed on and skipped (counted);
-   under `strict` the run stops with `PluginFailedError` instead.
+3. A plugin that raises (in `applies_to` or `rewrite`) is reported with the exchange it failed
+   on and the exchange is skipped (counted); under `strict` the run stops with
+   `PluginFailedError` instead.
 """
 
 from __future__ import annotations
@@ -129,9 +130,9 @@ class PluginChain:
 
     def apply(self, exchange: Exchange) -> Exchange | None:
         for plugin in self.plugins:
-            if not plugin.applies_to(exchange):
-                continue
             try:
+                if not plugin.applies_to(exchange):
+                    continue
                 result = plugin.rewrite(exchange)
             except Exception as exc:
                 where = f"{exchange.request.method} {exchange.request.url}"

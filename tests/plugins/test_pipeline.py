@@ -88,3 +88,19 @@ def test_plugin_config_sections(tmp_path: Path) -> None:
     bad.write_text("hostz: [p]\n")
     with pytest.raises(InputError, match="unknown setting"):
         PluginChain.build(["flickr"], Tally(), config_path=bad)
+
+
+class BadScope(Plugin):
+    name = "badscope"
+
+    def applies_to(self, exchange: Exchange) -> bool:
+        raise KeyError("host")
+
+    def rewrite(self, exchange: Exchange) -> Exchange | None:
+        return exchange
+
+
+def test_a_failing_scope_check_is_a_plugin_failure_too() -> None:
+    tally = Tally()
+    assert PluginChain([BadScope()], tally).apply(_call()) is None
+    assert tally.skipped_of("exchange") == {"plugin badscope failed": 1}
