@@ -95,15 +95,16 @@ def _authorization(names: list[str]) -> str:
 
 
 def nsid_pointers(value: Any, prefix: str = "") -> dict[str, str]:
-    """JSON pointers of every NSID string in a JSON value."""
+    """JSON pointers of the NSID strings in a JSON value, array items written as `-` (any
+    item), so a 500-photo page gives one hint per field, not 500."""
     found: dict[str, str] = {}
     if isinstance(value, dict):
         for key, inner in value.items():
             escaped = str(key).replace("~", "~0").replace("/", "~1")
             found.update(nsid_pointers(inner, f"{prefix}/{escaped}"))
     elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            found.update(nsid_pointers(inner, f"{prefix}/{index}"))
+        for inner in value:
+            found.update(nsid_pointers(inner, f"{prefix}/-"))
     elif isinstance(value, str) and NSID.match(value):
         found[prefix] = "flickr-nsid"
     return found

@@ -139,3 +139,11 @@ def test_paths_outside_rest_and_upload_pass_unchanged(plugin: FlickrPlugin) -> N
     assert plugin.rewrite(feed) == feed
     other = craft.get({"method": "flickr.test.echo"}, host="example.com")
     assert not plugin.applies_to(other)
+
+
+def test_nsid_hints_in_lists_use_one_pointer_per_field(plugin: FlickrPlugin) -> None:
+    answer = {"photos": {"photo": [{"id": str(i), "owner": f"{i}@N01"} for i in range(50)]},
+              "stat": "ok"}
+    out = plugin.rewrite(craft.get({"method": "flickr.photos.search"},
+                                   craft.json_response(answer)))
+    assert out.meta["format_hints"] == {"/photos/photo/-/owner": "flickr-nsid"}
