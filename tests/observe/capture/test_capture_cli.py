@@ -130,8 +130,6 @@ def test_gzip_cut_short_gives_exit_2(tmp_path: Path) -> None:
     _one_error_line(run(str(path)))
 
 
-@pytest.mark.xfail(strict=True, reason="observe.sources.read_head lets zlib.error through; "
-                   "the fix (catch zlib.error there too) is in the integrator's hands")
 def test_corrupt_gzip_data_gives_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "bad.pcap.gz"
     path.write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 40)
@@ -179,9 +177,6 @@ def test_the_installed_command_gives_no_traceback(tmp_path: Path) -> None:
     assert process.stderr.startswith("restscope: error: ")
 
 
-@pytest.mark.xfail(strict=False, reason="observe.sources.formats() skips the built-in readers once "
-                   "any format module registered itself (capture imports the writers first); "
-                   "fix: load them on first use with a flag, not `if not _FORMATS`")
 def test_a_fresh_process_reads_a_capture(tmp_path: Path) -> None:
     path = _two_calls(tmp_path)
     process = subprocess.run([sys.executable, "-m", "observe", "capture", str(path)],
