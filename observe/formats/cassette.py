@@ -87,10 +87,9 @@ def load_cassette_document(text: str, location: str) -> list[Any]:
 @register("cassette", sniff, "vcrpy cassette (YAML or JSON serializer)")
 def read_cassette(path: Path, options: ReadOptions, tally: Tally) -> Iterator[Exchange]:
     """Every interaction of the cassette at `path` as an Exchange, in order."""
-    text = read_text_document(path)
-    interactions = load_cassette_document(text, str(path))
+    interactions = load_cassette_document(read_text_document(path), str(path))
     if options.on_bytes:
-        options.on_bytes(len(text))
+        options.on_bytes(path.stat().st_size)
     for index, interaction in enumerate(interactions):
         try:
             exchange = exchange_from_interaction(interaction, Origin("cassette", str(path), index))

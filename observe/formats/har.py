@@ -90,10 +90,9 @@ def sniff(head: bytes, path: Path) -> bool:
 @register("har", sniff, "HAR 1.2 (browser dev tools, Insomnia, mitmproxy exports)")
 def read_har(path: Path, options: ReadOptions, tally: Tally) -> Iterator[Exchange]:
     """Every entry of the HAR file at `path` as an Exchange, in file order."""
-    text = read_text_document(path)
-    entries = har_entries(text, str(path))
+    entries = har_entries(read_text_document(path), str(path))
     if options.on_bytes:
-        options.on_bytes(len(text))
+        options.on_bytes(path.stat().st_size)
     yield from exchanges_from_entries(entries, str(path), options, tally)
 
 
@@ -261,13 +260,15 @@ def _body_from(container: Any, headers: Headers) -> tuple[bytes, str]:
     return body, detect_content_encoding(body, headers.get("content-encoding"))
 
 
-def _body_left_out(entry: Any) -> bool:
+def _body_left_out(entry: dict[str, Any]) -> bool:
     """Firefox (and others) may omit response bodies: count it, the body reads as empty."""
-    response = entry.get("response") if isinstance(entry, dict) else None
-    content = response.get("content") if isinstance(response, dict) else None
+    response = entry.get("response")
+    if not isinstance(response, dict) or _status(response) == 0:
+        return False
+    content = response.get("content")
     if not isinstance(content, dict) or "text" in content or "_wireBody" in content:
         return False
-    return _status(response) != 0 and content.get("size", -1) != 0  # type: ignore[arg-type]
+    return content.get("size", -1) != 0
 
 
 def _server_from(entry: dict[str, Any], request: Request) -> Endpoint | None:

@@ -2,6 +2,10 @@
 
 A writer is `write(exchanges, stream) -> int` (how many exchanges it wrote); it writes text to
 an already open stream and never closes it.
+
+Importing a format module registers its reader with `observe.sources`, and `formats()` loads
+the built-in readers only while the registry is empty; so the writer modules are imported only
+after `formats()` has loaded every reader (otherwise `capture` would stop detecting pcaps).
 """
 
 from __future__ import annotations
@@ -12,14 +16,21 @@ from typing import TextIO
 
 from observe.errors import InputError
 from observe.exchange import Exchange
-from observe.formats.cassette import write_cassette
-from observe.formats.har import write_har
-from observe.formats.jsonl import write_jsonl
+from observe.sources import formats
 
 Writer = Callable[[Iterable[Exchange], TextIO], int]
 
-WRITERS: dict[str, Writer] = {"har": write_har, "jsonl": write_jsonl, "cassette": write_cassette}
 EXTENSIONS = {".har": "har", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def writers() -> dict[str, Writer]:
+    """Every output format by name."""
+    formats()
+    from observe.formats.cassette import write_cassette
+    from observe.formats.har import write_har
+    from observe.formats.jsonl import write_jsonl
+
+    return {"har": write_har, "jsonl": write_jsonl, "cassette": write_cassette}
 
 
 def writer_for(path: Path, format_name: str | None) -> Writer:
@@ -32,8 +43,10 @@ def writer_for(path: Path, format_name: str | None) -> Writer:
                 f"{path.suffix or '(none)'!r}; name the file .har or .jsonl, or add "
                 "--format har / --format jsonl"
             )
-    writer = WRITERS.get(format_name)
+    known = writers()
+    writer = known.get(format_name)
     if writer is None:
-        known = ", ".join(sorted(WRITERS))
-        raise InputError(f"unknown output format {format_name!r} (known: {known})")
+        raise InputError(
+            f"unknown output format {format_name!r} (known: {', '.join(sorted(known))})"
+        )
     return writer

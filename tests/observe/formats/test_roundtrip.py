@@ -21,8 +21,19 @@ from observe.formats.jsonl import dumps_exchange, loads_exchange, read_jsonl, wr
 from observe.sources import ReadOptions, read_source
 from observe.tally import Tally
 from tests.conftest import corpus_path
+from tests.observe.formats.expected import CASSETTES, FLICKR_CASSETTES, HAR, MITMPROXY_FLOWS
 from tests.observe.formats.strategies import exchanges
 
+PCAPS = [
+    "akita-cli__simple_http_two.pcap",
+    "zeek__100-continue.pcap",
+    "zeek__get-gzip.pcap",
+    "zeek__get.pcap",
+    "zeek__http-body-match.pcap",
+    "zeek__missing-zlib-header.pcap",
+    "zeek__pipelined-requests.pcap",
+    "zeek__post.pcap",
+]
 Writer = Callable[[Iterable[Exchange], TextIO], int]
 Reader = Callable[[Path, ReadOptions, Tally], Iterator[Exchange]]
 FORMATS: dict[str, tuple[Writer, Reader]] = {
@@ -65,30 +76,13 @@ def test_one_jsonl_line_round_trips(item: Exchange) -> None:
     assert loads_exchange(line) == item
 
 
-CORPUS_FILES = [
-    ("har", "mitmproxy__har_files_chrome.har"),
-    ("har", "mitmproxy__har_files_firefox.har"),
-    ("har", "mitmproxy__har_files_insomnia.har"),
-    ("har", "mitmproxy__har_files_with-bom.har"),
-    ("har", "mitmproxy__flows_corrupted_gzip_body.har"),
-    ("har", "mitmproxy__flows_successful_log.har"),
-    ("har", "mitmproxy2swagger__form_data_har.har"),
-    ("mitmproxy_flows", "mitmproxy__dumpfile-019.mitm"),
-    ("mitmproxy_flows", "mitmproxy__dumpfile-7.mitm"),
-    ("mitmproxy_flows", "mitmproxy__flows_event_stream.mitm"),
-    ("mitmproxy_flows", "mitmproxy__flows_successful_log.mitm"),
-    ("vcr_cassettes", "tweepy__test_client_create_and_delete_tweet.yaml"),
-    ("vcr_cassettes", "tweepy__test_client_get_home_timeline.yaml"),
-    ("vcr_cassettes", "tweepy__testgeoapis.json"),
-    ("vcr_cassettes", "tweepy__testgetfollowers.yaml"),
-    ("vcr_cassettes", "vcrpy__gzip_httpx_old_format.yaml"),
-    ("vcr_cassettes", "vcrpy__gzip_requests.yaml"),
-    ("vcr_cassettes", "vcrpy__wild_domain_redirect.yaml"),
-    ("flickr_responses/xml_vcr_cassettes",
-     "flickr-photos-api__test_get_public_photos_by_user.yml"),
-    ("flickr_responses/xml_vcr_cassettes",
-     "flickr-photos-api__TestLookupUser.test_lookup_user_by_id.yml"),
-]
+CORPUS_FILES = (
+    [("har", name) for name in sorted(HAR)]
+    + [("mitmproxy_flows", name) for name in sorted(MITMPROXY_FLOWS)]
+    + [("vcr_cassettes", name) for name in sorted(CASSETTES)]
+    + [("flickr_responses/xml_vcr_cassettes", name) for name in sorted(FLICKR_CASSETTES)]
+    + [("pcap", name) for name in PCAPS]
+)
 
 
 @pytest.mark.corpus

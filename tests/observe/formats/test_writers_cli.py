@@ -6,6 +6,8 @@ The command detects each input's format from its content and writes HAR or JSONL
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,22 @@ def test_unknown_output_extension_is_one_line_and_exit_code_2(tmp_path: Path) ->
     source = corpus_path("har", "mitmproxy__har_files_insomnia.har")
     line = one_error_line(run(str(source), "-o", str(tmp_path / "out.txt")))
     assert "--format" in line
+
+
+@pytest.mark.corpus
+def test_fresh_process_detects_every_input_format(tmp_path: Path) -> None:
+    """In a new interpreter (no test package preloading readers), `capture -o x.jsonl` must
+    still detect flow files and cassettes: importing the writers must not hide any reader."""
+    sources = [
+        corpus_path("mitmproxy_flows", "mitmproxy__dumpfile-7.mitm"),
+        corpus_path("vcr_cassettes", "vcrpy__gzip_requests.yaml"),
+        corpus_path("har", "mitmproxy__har_files_insomnia.har"),
+    ]
+    out = tmp_path / "out.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "observe", "capture", *map(str, sources), "-o", str(out)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "exchanges: 4" in done.stderr
+    assert len(out.read_text().splitlines()) == 4
