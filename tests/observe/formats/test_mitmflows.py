@@ -104,3 +104,22 @@ def test_sniff_wants_a_tnetstring_dictionary() -> None:
     assert mitmflows.sniff(b"17867:4:type;4:http;", path)
     assert not mitmflows.sniff(b"12345", path)
     assert not mitmflows.sniff(b'{"log": {}}', path)
+
+
+def test_non_http_flows_are_skipped_by_kind_and_errors_kept(tmp_path: Path) -> None:
+    from mitmproxy import io as mitmproxy_io
+    from mitmproxy.test import tflow
+
+    path = tmp_path / "mixed.mitm"
+    with open(path, "wb") as handle:
+        writer = mitmproxy_io.FlowWriter(handle)
+        for flow in (tflow.tflow(resp=True), tflow.ttcpflow(), tflow.tdnsflow(),
+                     tflow.tflow(err=True)):
+            writer.add(flow)
+    tally = Tally()
+    answered, failed = read(path, tally)
+    assert tally.skipped_of("record") == {"tcp flow": 1, "dns flow": 1}
+    assert answered.response is not None and answered.incomplete is None
+    assert answered.origin.index == 0 and failed.origin.index == 3
+    assert failed.response is None and failed.incomplete == "no response"
+    assert failed.meta == {"error": "error"}
