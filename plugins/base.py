@@ -15,9 +15,9 @@ Invariants (every plugin in this package keeps them; third-party plugins should)
    has its secrets redacted (`plugins.redaction.Redactor`), so reports can show the original call.
 6. Meta conventions a rewriter may set: `operation_id`, `tag`, `server`, `path_fixed` (a path a
    plugin made: never template it), `format_hints` ({JSON pointer into the response body,
-   array items as `-`: format}), `param_format_hints` ({parameter name: format}), `param_required` ({parameter
-   name: required?} from a catalog), `security` (sorted scheme names) and `security_schemes`
-   ({name: OpenAPI security scheme object}).
+   array items as `-`: format}), `param_format_hints` ({parameter name: format}),
+   `param_required` ({parameter name: required?} from a catalog), `security` (sorted scheme
+   names) and `security_schemes` ({name: OpenAPI security scheme object}).
 """
 
 from __future__ import annotations
