@@ -85,29 +85,43 @@ def _clock(timestamp: float | None) -> str:
     return text[11:19] if len(text) > 19 else text
 
 
-def operations_table(table_rows: list[Row], state: ViewState, now_wall: float) -> Table:
+NARROW = 110  # below this many columns the first/last-seen columns are left out
+
+
+def operations_table(table_rows: list[Row], state: ViewState, now_wall: float,
+                     width: int = 200) -> Table:
     table = Table(expand=True, header_style="bold")
+    shown = SORT_KEYS if width >= NARROW else [k for k in SORT_KEYS if k not in ("first", "last")]
     for number, key in enumerate(SORT_KEYS, 1):
+        if key not in shown:
+            continue
         header = COLUMNS[key][0]
         if key == state.sort:
             header += " ▼" if state._descending() else " ▲"
-        table.add_column(f"{number}:{header}", justify="left" if key == "operation" else "right",
-                         no_wrap=True, overflow="ellipsis")
+        if key == "operation":
+            table.add_column(f"{number} {header}", ratio=1, min_width=16, no_wrap=True,
+                             overflow="ellipsis")
+        else:
+            table.add_column(f"{number} {header}", justify="right", no_wrap=True)
     for row in table_rows:
         created = state.new_since.get(row.operation)
         is_new = created is not None and now_wall - created < NEW_HIGHLIGHT_SECONDS
         error_style = "red" if row.error_ratio >= 0.05 else ""
-        table.add_row(
+        cells: list[Text | str] = [
             Text(("NEW " if is_new else "") + row.operation,
                  style="bold green" if is_new else ""),
             str(row.count), f"{row.rate:.2f}",
             Text(f"{row.error_ratio * 100:.1f}", style=error_style),
-            _num(row.p50), _num(row.p95), _num(row.p99), _clock(row.first), _clock(row.last),
-        )
+            _num(row.p50), _num(row.p95), _num(row.p99),
+        ]
+        if width >= NARROW:
+            cells += [_clock(row.first), _clock(row.last)]
+        table.add_row(*cells)
     return table
 
 
-def render(monitor: LiveMonitor, state: ViewState, source: str, now_wall: float) -> Group:
+def render(monitor: LiveMonitor, state: ViewState, source: str, now_wall: float,
+           width: int = 200) -> Group:
     try:
         pattern = compile_filter(state.pattern)
     except InputError:  # typed live: an unfinished pattern is taken literally
@@ -129,7 +143,7 @@ def render(monitor: LiveMonitor, state: ViewState, source: str, now_wall: float)
         drift.add_row(_clock(record.time), record.operation, record.drift.rule,
                       record.drift.location, str(record.count))
     keys = Text("keys: 1-9 sort  s next  r reverse  / filter  c clear  q quit", style="dim")
-    return Group(head, operations_table(table_rows, state, now_wall), drift, keys)
+    return Group(head, operations_table(table_rows, state, now_wall, width), drift, keys)
 
 
 @contextlib.contextmanager
@@ -184,7 +198,7 @@ def run_dashboard(
     console = console or Console()
     known = {stats.name for stats in monitor.table}
     with key_reader(sys.stdin) as take_keys, Live(
-        render(monitor, state, source, time.time()), console=console,
+        render(monitor, state, source, time.time(), console.width), console=console,
         auto_refresh=False, screen=False, transient=False,
     ) as live:
         try:
@@ -197,7 +211,7 @@ def run_dashboard(
                         state.new_since[stats.name] = now
                 for key in take_keys():
                     state.handle_key(key)
-                live.update(render(monitor, state, source, now), refresh=True)
+                live.update(render(monitor, state, source, now, console.width), refresh=True)
                 time.sleep(interval)
         except KeyboardInterrupt:
             pass

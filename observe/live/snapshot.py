@@ -21,11 +21,11 @@ COLUMNS: dict[str, tuple[str, bool]] = {
     "count": ("count", True),
     "rate": ("rate/s", True),
     "errors": ("err%", True),
-    "p50": ("p50 ms", True),
-    "p95": ("p95 ms", True),
-    "p99": ("p99 ms", True),
-    "first": ("first seen", False),
-    "last": ("last seen", True),
+    "p50": ("p50ms", True),
+    "p95": ("p95ms", True),
+    "p99": ("p99ms", True),
+    "first": ("first", False),
+    "last": ("last", True),
 }
 SORT_KEYS = list(COLUMNS)
 
