@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlencode
 
 from observe.errors import BodyError, InputError, TruncatedInputError
 from observe.exchange import Endpoint, Exchange, Message, Origin, Request, Response, Timing
@@ -129,6 +130,8 @@ def exchanges_from_entries(
             continue
         if _body_left_out(entry):
             tally.count("HAR responses without their body")
+        if _request_body_left_out(entry):
+            tally.count("HAR request bodies given only as form params")
         yield exchange
 
 
@@ -250,7 +253,7 @@ def _body_from(container: Any, headers: Headers) -> tuple[bytes, str]:
     else:
         text = container.get("text")
         if text is None:
-            body = b""
+            body = _form_from_params(container)
         elif container.get("encoding") == "base64":
             body = b64decode(text)
         else:
@@ -258,6 +261,25 @@ def _body_from(container: Any, headers: Headers) -> tuple[bytes, str]:
     if "_contentEncoding" in container:
         return body, str(container["_contentEncoding"])
     return body, detect_content_encoding(body, headers.get("content-encoding"))
+
+
+def _form_from_params(post_data: dict[str, Any]) -> bytes:
+    """A urlencoded form given only as `params` (HAR allows text or params), re-encoded."""
+    params = post_data.get("params")
+    mime = str(post_data.get("mimeType") or "").split(";")[0].strip().lower()
+    if not isinstance(params, list) or mime != "application/x-www-form-urlencoded":
+        return b""
+    pairs = [(str(p.get("name", "")), str(p.get("value", ""))) for p in params
+             if isinstance(p, dict)]
+    return urlencode(pairs).encode("ascii")
+
+
+def _request_body_left_out(entry: dict[str, Any]) -> bool:
+    """A postData with neither text nor a urlencoded form (a multipart form as params only)."""
+    post_data = entry["request"].get("postData")
+    if not isinstance(post_data, dict) or "text" in post_data or "_wireBody" in post_data:
+        return False
+    return bool(post_data.get("params")) and not _form_from_params(post_data)
 
 
 def _body_left_out(entry: dict[str, Any]) -> bool:

@@ -273,3 +273,23 @@ def test_missing_response_writes_status_zero_and_reads_back(tmp_path: Path) -> N
     path = tmp_path / "x.har"
     path.write_text(stream.getvalue())
     assert read(path) == [exchange]
+
+
+def test_post_data_given_only_as_params(tmp_path: Path) -> None:
+    def entry(mime: str, params: list[dict[str, str]]) -> dict[str, object]:
+        return {"request": {"method": "POST", "url": "http://h/form",
+                            "postData": {"mimeType": mime, "params": params}},
+                "response": {"status": 200}}
+
+    document = {"log": {"entries": [
+        entry("application/x-www-form-urlencoded", [{"name": "a b", "value": "1&2"},
+                                                    {"name": "c", "value": ""}]),
+        entry("multipart/form-data; boundary=x", [{"name": "file", "fileName": "f.txt"}]),
+    ]}}
+    path = tmp_path / "params.har"
+    path.write_text(json.dumps(document))
+    tally = Tally()
+    form, multipart = read(path, tally)
+    assert form.request.body == b"a+b=1%262&c="
+    assert multipart.request.body == b""
+    assert tally.counts["HAR request bodies given only as form params"] == 1
