@@ -24,6 +24,7 @@ Invariants:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -63,11 +64,17 @@ _NOT_PARSED = object()
 
 def is_secret_name(name: str, extra: Iterable[str] = ()) -> bool:
     """Whether a header, parameter or JSON key called `name` holds a credential."""
+    if extra and name.strip().lower() in {e.lower() for e in extra}:
+        return True
+    return _builtin_secret_name(name)
+
+
+@functools.lru_cache(maxsize=16384)
+def _builtin_secret_name(name: str) -> bool:
+    # cached: JSON bodies repeat the same few hundred keys millions of times
     lower = name.strip().lower()
     if not lower:
         return False
-    if lower in {e.lower() for e in extra}:
-        return True
     if lower.startswith(_SECRET_PREFIXES) or any(p in lower for p in _SECRET_PARTS):
         return True
     words = {w.lower() for w in _WORD.findall(name)}
@@ -119,9 +126,11 @@ class Redactor:
 
     def __init__(self, extra_names: Iterable[str] = ()) -> None:
         self.extra_names = tuple(n.lower() for n in extra_names)
+        self._extra = frozenset(n.strip() for n in self.extra_names)
 
     def is_secret(self, name: str) -> bool:
-        return is_secret_name(name, self.extra_names)
+        return (bool(self._extra) and name.strip().lower() in self._extra) or \
+            _builtin_secret_name(name)
 
     # --- single values -------------------------------------------------------------------
 
@@ -150,14 +159,26 @@ class Redactor:
         return headers if out == headers else out
 
     def redact_json(self, value: Any) -> Any:
-        """A JSON value with everything under a secret key replaced (keys are kept)."""
+        """A JSON value with everything under a secret key replaced (keys are kept).
+
+        Returns `value` itself (the same object) when nothing in it is secret.
+        """
         if isinstance(value, dict):
-            return {
-                k: _redact_all(v) if self.is_secret(str(k)) else self.redact_json(v)
-                for k, v in value.items()
-            }
+            out: dict[Any, Any] | None = None
+            for key, inner in value.items():
+                new = _redact_all(inner) if self.is_secret(str(key)) else self.redact_json(inner)
+                if new is not inner and new != inner:
+                    out = dict(value) if out is None else out
+                    out[key] = new
+            return value if out is None else out
         if isinstance(value, list):
-            return [self.redact_json(v) for v in value]
+            items: list[Any] | None = None
+            for index, inner in enumerate(value):
+                new = self.redact_json(inner)
+                if new is not inner:
+                    items = list(value) if items is None else items
+                    items[index] = new
+            return value if items is None else items
         return value
 
     def _edit_param(self, name: str, value: str) -> str:
@@ -262,7 +283,7 @@ class Redactor:
                 value = _NOT_PARSED
             if value is not _NOT_PARSED:
                 redacted = self.redact_json(value)
-                if redacted == value:
+                if redacted is value:
                     return message
                 notes.append(Note(PLUGIN, f"{side}.body", _encoding_word(message), REDACTED))
                 body = json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
@@ -285,7 +306,7 @@ class Redactor:
             except json.JSONDecodeError:
                 return text
             redacted = self.redact_json(value)
-            if redacted == value:
+            if redacted is value:
                 return text
             return json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
         if stripped.startswith("<") and ("xml" in mime or stripped.startswith(("<?xml", "<rsp"))):

@@ -94,19 +94,27 @@ def _authorization(names: list[str]) -> str:
     return scheme + " " + ", ".join(f'{n}="{REDACTED}"' for n in unique)
 
 
-def nsid_pointers(value: Any, prefix: str = "") -> dict[str, str]:
+def nsid_pointers(value: Any) -> dict[str, str]:
     """JSON pointers of the NSID strings in a JSON value, array items written as `-` (any
     item), so a 500-photo page gives one hint per field, not 500."""
     found: dict[str, str] = {}
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            escaped = str(key).replace("~", "~0").replace("/", "~1")
-            found.update(nsid_pointers(inner, f"{prefix}/{escaped}"))
-    elif isinstance(value, list):
-        for inner in value:
-            found.update(nsid_pointers(inner, f"{prefix}/-"))
-    elif isinstance(value, str) and NSID.match(value):
-        found[prefix] = "flickr-nsid"
+    path: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, inner in node.items():
+                path.append(str(key).replace("~", "~0").replace("/", "~1"))
+                walk(inner)
+                path.pop()
+        elif isinstance(node, list):
+            path.append("-")
+            for inner in node:
+                walk(inner)
+            path.pop()
+        elif isinstance(node, str) and "@N" in node and NSID.match(node):
+            found["".join("/" + part for part in path)] = "flickr-nsid"
+
+    walk(value)
     return found
 
 
