@@ -184,10 +184,22 @@ class LinkDecoder:
             if (ethertype == ETHERTYPE_IPV4 and version_ihl == 0x45 and protocol == 6
                     and not fragment & 0x3FFF and total_length and data_offset >= 0x50):
                 end = 14 + total_length
-                if end <= size:
-                    return self._segment(timestamp, frame, 34 + (data_offset >> 4) * 4,
-                                         end, src, dst, src_port, dst_port, seq, ack, flags)
+                start = 34 + (data_offset >> 4) * 4
+                if end <= size and start <= end:
+                    # _segment, inlined: this is the line most packets take
+                    names = self._ipv4_names
+                    src_ip = names.get(src) or self._ipv4_name(src)
+                    dst_ip = names.get(dst) or self._ipv4_name(dst)
+                    payload = frame[start:end].tobytes() if end > start else b""
+                    return _new_segment(  # type: ignore[no-any-return]
+                        Segment,
+                        (timestamp, src_ip, src_port, dst_ip, dst_port, seq, ack, flags, payload),
+                    )
         return self._decode_general(timestamp, linktype, frame)
+
+    def _ipv4_name(self, address: bytes) -> str:
+        name = self._ipv4_names[address] = ".".join(map(str, address))
+        return name
 
     def _segment(
         self, timestamp: float, frame: memoryview, start: int, end: int, src: bytes,
@@ -198,12 +210,8 @@ class LinkDecoder:
             self.tally.skip("packet", "bad tcp header")
             return None
         names = self._ipv4_names
-        src_ip = names.get(src)
-        if src_ip is None:
-            src_ip = names[src] = ".".join(map(str, src))
-        dst_ip = names.get(dst)
-        if dst_ip is None:
-            dst_ip = names[dst] = ".".join(map(str, dst))
+        src_ip = names.get(src) or self._ipv4_name(src)
+        dst_ip = names.get(dst) or self._ipv4_name(dst)
         payload = frame[start:end].tobytes() if end > start else b""
         return _new_segment(  # type: ignore[no-any-return]
             Segment, (timestamp, src_ip, src_port, dst_ip, dst_port, seq, ack, flags, payload)
@@ -254,12 +262,8 @@ class LinkDecoder:
         # a zero total length happens with TCP segmentation offload: the frame says how long
         end = offset + total_length if total_length else len(frame)
         names = self._ipv4_names
-        src_ip = names.get(src)
-        if src_ip is None:
-            src_ip = names[src] = ".".join(map(str, src))
-        dst_ip = names.get(dst)
-        if dst_ip is None:
-            dst_ip = names[dst] = ".".join(map(str, dst))
+        src_ip = names.get(src) or self._ipv4_name(src)
+        dst_ip = names.get(dst) or self._ipv4_name(dst)
         return self._tcp(timestamp, frame, offset + (version_ihl & 0x0F) * 4, end, src_ip, dst_ip)
 
     def _ipv6(self, timestamp: float, frame: memoryview, offset: int) -> Segment | None:
