@@ -18,6 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -106,7 +107,7 @@ class RequestKey:
     body: str
     headers: tuple[tuple[str, str], ...] = field(default=())
 
-    @property
+    @cached_property
     def digest(self) -> str:
         text = json.dumps(
             [self.method, self.path, self.query, self.body, self.headers],

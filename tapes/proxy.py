@@ -47,7 +47,7 @@ class ProxySettings:
     redact_names: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(slots=True)
 class Incoming:
     method: str
     target: str
@@ -92,7 +92,7 @@ class TapeProxy:
         self.store = TapeStore(self.folder, self.config)
         self.store.scan()
         self.stats = Stats()
-        self._key_memo: dict[tuple[object, ...], RequestKey] = {}
+        self._key_memo: dict[tuple[str, str], RequestKey] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._sequence: dict[str, int] = {}
         self._rerecorded: set[tuple[str, int]] = set()
@@ -117,21 +117,16 @@ class TapeProxy:
 
     # -- requests --------------------------------------------------------------------------
     def key_of(self, request: Incoming) -> RequestKey:
-        headers = tuple(
-            (n.lower(), v) for n, v in request.headers if n.lower() in self.config.headers
-        ) if self.config.headers else ()
-        content_type = next(
-            (v for n, v in request.headers if n.lower() == "content-type"), None
-        ) if request.body else None
-        memo = (request.method, request.target, request.body if len(request.body) < 4096
-                else None, headers, content_type)
-        if memo[2] is not None or not request.body:
+        """The request's matching key, memoised for body-less requests (the common case)."""
+        memo = None
+        if not request.body and not self.config.headers:
+            memo = (request.method, request.target)
             cached = self._key_memo.get(memo)
             if cached is not None:
                 return cached
         key = request_key(request.method, request.target, Headers(request.headers),
                           request.body, self.config)
-        if memo[2] is not None or not request.body:
+        if memo is not None:
             if len(self._key_memo) > _KEY_MEMO_LIMIT:
                 self._key_memo.clear()
             self._key_memo[memo] = key
@@ -160,9 +155,10 @@ class TapeProxy:
 
     def answer_now(self, request: Incoming) -> bytes | None:
         """The response bytes when they are known without waiting (hits, refusals), else None."""
-        refused = self.refusal(request)
-        if refused is not None:
-            return refused
+        if request.target[:1] != "/" or request.method == "CONNECT":
+            refused = self.refusal(request)
+            if refused is not None:
+                return refused
         if self.mode == "passthrough":
             return None
         key = request.key = self.key_of(request)

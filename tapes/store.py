@@ -27,8 +27,9 @@ from pathlib import Path
 
 from observe.encoding import encode_content
 from observe.errors import BodyError
-from observe.formats.tape import TapeFormatError, load_tape
+from observe.formats.tape import Tape, TapeFormatError, load_tape
 from observe.formats.tapefolder import tape_files
+from tapes.index_cache import IndexCache
 from tapes.matching import MatchConfig, RequestKey, request_key
 
 MAX_NAME = 60
@@ -133,23 +134,58 @@ class TapeStore:
 
     # -- index ---------------------------------------------------------------------------
     def scan(self) -> None:
-        """Index every tape in the folder (bad tapes are remembered, not fatal)."""
+        """Index every tape in the folder (bad tapes are remembered, not fatal).
+
+        Keys of unchanged tapes come from the folder's index cache; others are parsed.
+        """
         self.entries.clear()
         if not self.folder.is_dir():
             return
+        cache = IndexCache(self.folder, self.config)
         for path in tape_files(self.folder):
-            self.add(path)
-        for entry in self.entries.values():
-            entry.paths.sort(key=_sequence_number)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            name = self.label(path)
+            key = cache.get(name, stat)
+            if key is None:
+                key = self._parse(path, stat)
+                if key is None:
+                    continue
+                cache.put(name, stat, key)
+            self._index(path, key)
+        cache.save()
 
     def add(self, path: Path) -> RequestKey | None:
+        """Index one tape file (a new recording, or one another process wrote)."""
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        key = self._parse(path, stat)
+        if key is not None:
+            self._index(path, key)
+        return key
+
+    def _parse(self, path: Path, stat: os.stat_result) -> RequestKey | None:
+        """Load a tape: its key, and its reply cached for the file's (mtime, size)."""
         try:
             tape = load_tape(path)
         except (TapeFormatError, OSError) as exc:
             self.bad[path] = str(exc)
             return None
         req = tape.exchange.request
-        key = request_key(req.method, req.target, req.headers, req.decoded(), self.config)
+        try:
+            body = req.decoded()
+        except BodyError:
+            body = req.body
+        reply = self._reply_of(path, tape)
+        if reply is not None:
+            self._replies[path] = (stat.st_mtime_ns, stat.st_size, reply)
+        return request_key(req.method, req.target, req.headers, body, self.config)
+
+    def _index(self, path: Path, key: RequestKey) -> None:
         digests = {key.digest}
         named = _NAME_HASH.search(path.name)
         if named:
@@ -159,7 +195,6 @@ class TapeStore:
             if path not in entry.paths:
                 entry.paths.append(path)
                 entry.paths.sort(key=_sequence_number)
-        return key
 
     def lookup(self, digest: str, n: int = 1) -> Path | None:
         entry = self.entries.get(digest)
@@ -197,10 +232,16 @@ class TapeStore:
         except (TapeFormatError, OSError) as exc:
             self.bad[path] = str(exc)
             return None
+        reply = self._reply_of(path, tape)
+        if reply is not None:
+            self._replies[path] = (stat.st_mtime_ns, stat.st_size, reply)
+        return reply
+
+    def _reply_of(self, path: Path, tape: Tape) -> Reply | None:
         response = tape.exchange.response
         if response is None:
             return None
-        reply = Reply(
+        return Reply(
             status=response.status,
             reason=response.reason,
             headers=[(n, v) for n, v in response.headers if n.lower() not in HOP_HEADERS],
@@ -209,8 +250,6 @@ class TapeStore:
             duration=tape.duration,
             tape_label=self.label(path),
         )
-        self._replies[path] = (stat.st_mtime_ns, stat.st_size, reply)
-        return reply
 
     def label(self, path: Path) -> str:
         try:
