@@ -220,3 +220,17 @@ def test_unknown_link_type_is_named(tmp_path: Path) -> None:
 
 
 START_TIME = 1_700_000_000.0
+
+
+def test_pcapng_sections_of_both_byte_orders_in_one_file(tmp_path: Path) -> None:
+    """A second section restarts interface numbering and may switch byte order."""
+    ethernet, raw = _captured(1), _captured(101)
+    first = write_pcapng(tmp_path / "a", [Interface(1)], [(0, t, f) for t, f in ethernet])
+    second = write_pcapng(tmp_path / "b", [Interface(101, tsresol=9)],
+                          [(0, t, f) for t, f in raw], order=">")
+    path = tmp_path / "two-sections.pcapng"
+    path.write_bytes(first.read_bytes() + second.read_bytes())
+    read = _read(path)
+    assert [(lt, f) for _, lt, f in read] == [(1, f) for _, f in ethernet] + [
+        (101, f) for _, f in raw
+    ]
