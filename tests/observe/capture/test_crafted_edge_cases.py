@@ -353,3 +353,13 @@ def test_close_delimited_body(tmp_path: Path) -> None:
     assert calls(exchanges) == [("GET", "/stream", 200)]
     assert exchanges[0].response is not None and exchanges[0].response.body == body
     assert exchanges[0].incomplete is None
+
+
+def test_progress_callback_sees_the_whole_file(tmp_path: Path) -> None:
+    path = FORMAT_MATRIX["pcap-gzip"](tmp_path)
+    seen: list[int] = []
+    tally = Tally()
+    exchanges = list(pcap_source.read(path, ReadOptions(on_bytes=seen.append), tally))
+    assert len(exchanges) == 2
+    assert sum(seen) == path.stat().st_size
+    assert tally.counts["packets"] == tally.counts["tcp segments"] > 0
