@@ -47,7 +47,7 @@ def _pairs(encoded: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def _rebuild_pairs(encoded: str, edit: Callable[[str, str], str | None]) -> str:
+def edit_pairs(encoded: str, edit: Callable[[str, str], str | None]) -> str:
     """Apply `edit(name, value)` -> None (remove), a new value, or the value (keep)."""
     pieces = []
     changed = False
@@ -69,7 +69,7 @@ def edit_query(target: str, edit: Callable[[str, str], str | None]) -> str:
     path, sep, query = target.partition("?")
     if not sep:
         return target
-    rebuilt = _rebuild_pairs(query, edit)
+    rebuilt = edit_pairs(query, edit)
     if rebuilt == query:
         return target
     return f"{path}?{rebuilt}" if rebuilt else path
@@ -211,7 +211,7 @@ def request_params(request: Request) -> list[Param]:
 
 def _with_body(request: Request, body: bytes) -> Request:
     headers = request.headers.without("content-encoding")
-    if "content-length" in headers or body:
+    if "content-length" in headers:
         headers = headers.with_set("Content-Length", str(len(body)))
     return request.evolve(body=body, content_encoding="", headers=headers)
 
@@ -239,7 +239,7 @@ def edit_params(request: Request, edit: Callable[[str, str], str | None]) -> Req
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             return request
-        rebuilt = _rebuild_pairs(text, edit)
+        rebuilt = edit_pairs(text, edit)
         if rebuilt != text:
             return _with_body(request, rebuilt.encode("utf-8"))
         return request

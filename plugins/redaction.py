@@ -37,7 +37,7 @@ from observe.errors import BodyError
 from observe.exchange import Exchange, Message, Note, Request
 from observe.headers import Headers
 from plugins.base import Plugin, check_keys, string_list
-from plugins.params import FORM, MULTIPART, body_kind, edit_params, edit_query
+from plugins.params import FORM, MULTIPART, body_kind, edit_pairs, edit_params, edit_query
 
 REDACTED = "REDACTED"
 PLUGIN = "redact"
@@ -145,13 +145,17 @@ class Redactor:
             return _redact_set_cookie(value)
         if self.is_secret(name):
             return REDACTED if value else value
-        if "?" in value and "=" in value:
+        if ("?" in value or "#" in value) and "=" in value:
             return self.redact_target(value)
         return value
 
     def redact_target(self, target: str) -> str:
-        """A path?query (or absolute URL) with secret query values replaced."""
-        return edit_query(target, self._edit_param)
+        """A path?query (or absolute URL) with secret query (and fragment) values replaced."""
+        base, hash_mark, fragment = target.partition("#")
+        base = edit_query(base, self._edit_param)
+        if hash_mark and "=" in fragment:  # e.g. a Location: ...#access_token=... redirect
+            fragment = edit_pairs(fragment, self._edit_param)
+        return base + hash_mark + fragment
 
     def redact_headers(self, headers: Headers) -> Headers:
         fields = [(n, self.redact_value(n, v)) for n, v in headers]

@@ -160,3 +160,9 @@ def test_gzip_request_json_body_is_decoded_when_redacted() -> None:
     assert out.request.content_encoding == ""
     assert out.request.json() == {"password": REDACTED}
     assert out.request.headers.get("content-length") == str(len(out.request.body))
+
+
+def test_location_fragment_tokens() -> None:
+    value = "https://app.example/cb#access_token=abc123456&token_type=bearer&state=s"
+    assert Redactor().redact_value("Location", value) == (
+        f"https://app.example/cb#access_token={REDACTED}&token_type={REDACTED}&state=s")
