@@ -147,3 +147,21 @@ def test_nsid_hints_in_lists_use_one_pointer_per_field(plugin: FlickrPlugin) -> 
     out = plugin.rewrite(craft.get({"method": "flickr.photos.search"},
                                    craft.json_response(answer)))
     assert out.meta["format_hints"] == {"/photos/photo/-/owner": "flickr-nsid"}
+
+
+@pytest.mark.corpus
+def test_current_method_names_outside_the_2017_catalog_work_too(plugin: FlickrPlugin) -> None:
+    """flickr-sdk's 2023 method map names 223 methods; those the 2017 catalog lacks still get a
+    path and an operationId by the generic rules (no argument table, no method error codes)."""
+    import re
+
+    text = corpus_path("flickr_catalog", "flickr-sdk__src_services_rest_api.ts").read_text()
+    names = sorted(set(re.findall(r'"(flickr\.[A-Za-z.]+)"', text)))
+    assert len(names) == 223
+    newer = [n for n in names if plugin.catalog.method(n) is None]
+    assert newer  # e.g. flickr.photos.addView
+    for method in newer:
+        out = plugin.rewrite(craft.get({"method": method}))
+        assert out.request.path == "/" + method[len("flickr."):].replace(".", "/")
+        assert out.meta["operation_id"] == method
+        assert "param_required" not in out.meta
