@@ -84,14 +84,17 @@ def embed_schema(schema: Any, direction: str) -> dict[str, Any]:
     return _spec({"paths": {"/items": {"get": operation}}})
 
 
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load_text(text: str) -> Any:
-    return yaml.safe_load(text) if text.strip() else {}
+    return yaml.load(text, Loader=_Loader) if text.strip() else {}
 
 
 @functools.cache
 def load_catalog() -> Catalog:
     text = resources.files("specs.diffing").joinpath("rules.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
+    raw = yaml.load(text, Loader=_Loader)
     rules: dict[str, Rule] = {}
     schema_ids: dict[tuple[str, str], str] = {}
     examples: list[Example] = []

@@ -46,13 +46,13 @@ class SpecDocument:
         root = self._node_root()
         if root is None:
             return None
-        node = root
+        node, line = root, int(root.start_mark.line)
         for token in split_pointer(pointer):
-            child = _child_node(node, token)
-            if child is None:
+            found = _child_node(node, token)
+            if found is None:
                 break
-            node = child
-        return int(node.start_mark.line) + 1
+            node, line = found[0], int(found[1].start_mark.line)
+        return line + 1
 
     def _node_root(self) -> Any:
         if not self._composed:
@@ -64,15 +64,16 @@ class SpecDocument:
         return self._root
 
 
-def _child_node(node: Any, token: str) -> Any:
+def _child_node(node: Any, token: str) -> tuple[Any, Any] | None:
+    """(child node, node whose line names it: the key in a mapping, the item in a list)."""
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode) and str(key.value) == token:
-                return value
+                return value, key
         return None
     if isinstance(node, yaml.SequenceNode) and token.isdigit():
         index = int(token)
-        return node.value[index] if index < len(node.value) else None
+        return (node.value[index], node.value[index]) if index < len(node.value) else None
     return None
 
 

@@ -9,7 +9,8 @@ Invariants:
 1. Terminates on any input: each (base pointer, new pointer, direction) pair is compared once
    and memoized; a pair met again while still being compared (a `$ref` cycle) counts as equal.
 2. Results are relative (`Change.path` from the compared node), so one memoized comparison of
-   a shared component is reported under every operation that uses it.
+   a shared component is reported under every operation that uses it; within one node each
+   (kind, pointer, message) is kept once, at its first path, which bounds the output.
 3. Only differences are reported; 3.0 and 3.1 spellings of the same schema compare equal.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from specs.diffing.schemaview import Node, SchemaView, canonical
+from specs.diffing.schemaview import Node, SchemaView, canonical, resolve_ref
 
 REQUEST = "request"
 RESPONSE = "response"
@@ -53,10 +54,23 @@ class SchemaComparer:
         self.new_doc = new_doc
         self._memo: dict[tuple[str, str, str], list[Change]] = {}
         self._active: set[tuple[str, str, str]] = set()
+        self._views: dict[tuple[bool, str, str], SchemaView] = {}
+
+    def view(self, is_new: bool, node: Node) -> SchemaView:
+        """The (cached) view of a schema node; a pointer names one node of its document."""
+        doc = self.new_doc if is_new else self.base_doc
+        target, pointer, ref = resolve_ref(doc, node[0], node[1])
+        key = (is_new, pointer, ref)
+        found = self._views.get(key)
+        if found is None:
+            found = SchemaView.of(doc, target, pointer)
+            found.ref = ref
+            self._views[key] = found
+        return found
 
     def compare(self, base: Node, new: Node, direction: str) -> list[Change]:
-        old_view = SchemaView.of(self.base_doc, base[0], base[1])
-        new_view = SchemaView.of(self.new_doc, new[0], new[1])
+        old_view = self.view(False, base)
+        new_view = self.view(True, new)
         key = (old_view.pointer, new_view.pointer, direction)
         if key in self._memo:
             return self._memo[key]
@@ -99,7 +113,7 @@ class SchemaComparer:
             for change in self.compare(old.items, new.items, direction):
                 out.append(_prefixed(change, "[]"))
         out.extend(self._compare_variants(old, new, direction))
-        return out
+        return _first_of_each(out)
 
     def _compare_types(self, old: SchemaView, new: SchemaView, add: Any) -> None:
         if old.types == new.types:
@@ -175,8 +189,8 @@ class SchemaComparer:
     def _compare_properties(self, old: SchemaView, new: SchemaView,
                             direction: str) -> list[Change]:
         out: list[Change] = []
-        old_names = {n for n in old.properties if self._shown(self.base_doc, old, n, direction)}
-        new_names = {n for n in new.properties if self._shown(self.new_doc, new, n, direction)}
+        old_names = {n for n in old.properties if self._shown(False, old, n, direction)}
+        new_names = {n for n in new.properties if self._shown(True, new, n, direction)}
         for name in sorted(old_names - new_names):
             if name in new.properties:
                 continue  # now readOnly/writeOnly: the other direction's business
@@ -204,9 +218,8 @@ class SchemaComparer:
                 out.append(_prefixed(change, name))
         return out
 
-    def _shown(self, doc: dict[str, Any], view: SchemaView, name: str, direction: str) -> bool:
-        raw, pointer = view.properties[name]
-        prop = SchemaView.of(doc, raw, pointer)
+    def _shown(self, is_new: bool, view: SchemaView, name: str, direction: str) -> bool:
+        prop = self.view(is_new, view.properties[name])
         return not (prop.read_only if direction == REQUEST else prop.write_only)
 
     def _compare_additional(self, old: SchemaView, new: SchemaView, direction: str, add: Any,
@@ -238,6 +251,19 @@ class SchemaComparer:
             for change in self.compare(old_labels[label], new_labels[label], direction):
                 out.append(_prefixed(change, f"{kind}[{label}]"))
         return out
+
+
+def _first_of_each(changes: list[Change]) -> list[Change]:
+    """One change per (kind, pointer, message): a component reached along many paths is
+    reported once, at its first path, so dense $ref graphs cannot multiply findings."""
+    seen: set[tuple[str, str, str]] = set()
+    unique = []
+    for change in changes:
+        key = (change.kind, change.pointer, change.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(change)
+    return unique
 
 
 def _labels(doc: dict[str, Any], view: SchemaView) -> dict[str, Node]:
