@@ -6,6 +6,7 @@ Exit codes: 0 nothing at or above `--fail-on`; 1 findings at or above it; 2 unus
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -51,7 +52,7 @@ def finish(findings: Sequence[Finding], output_format: str, fail_on: str, ignore
 
     if ignore_file:
         findings = apply_ignores(findings, load_ignore_file(ignore_file))
-    stream = click.get_text_stream("stdout")
+    stream = sys.stdout
     write_report(findings, output_format, stream, tool, inputs)
     stream.flush()
     return exit_code(findings, fail_on)
