@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from observe.encoding import encode_content
 from observe.errors import BodyDecodeError, InputError, TruncatedInputError
@@ -22,6 +24,7 @@ from observe.sources import ReadOptions, detect_format, read_source
 from observe.tally import Tally
 from tests.conftest import corpus_path
 from tests.observe.formats.expected import HAR
+from tests.observe.formats.strategies import exchanges
 
 
 def read(path: Path, tally: Tally | None = None) -> list[Exchange]:
@@ -293,3 +296,27 @@ def test_post_data_given_only_as_params(tmp_path: Path) -> None:
     assert form.request.body == b"a+b=1%262&c="
     assert multipart.request.body == b""
     assert tally.counts["HAR request bodies given only as form params"] == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(items=st.lists(exchanges(), min_size=1, max_size=3))
+def test_every_written_entry_has_the_standard_fields_other_tools_need(
+    items: list[Exchange],
+) -> None:
+    stream = io.StringIO()
+    har.write_har(items, stream)
+    text = stream.getvalue()
+    assert text.isascii()
+    for entry in json.loads(text)["log"]["entries"]:
+        assert datetime.fromisoformat(entry["startedDateTime"]).tzinfo is not None
+        assert entry["time"] >= 0
+        assert all(entry["timings"][k] >= 0 for k in ("send", "wait", "receive"))
+        request, response = entry["request"], entry["response"]
+        assert request["url"].split("://")[0] in ("http", "https")
+        for message in (request, response):
+            assert isinstance(message["httpVersion"], str)
+            assert all(set(h) == {"name", "value"} for h in message["headers"])
+            assert isinstance(message["cookies"], list)
+        assert isinstance(response["status"], int)
+        assert isinstance(response["content"]["size"], int)
+        assert isinstance(response["content"]["mimeType"], str)
