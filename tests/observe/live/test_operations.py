@@ -89,3 +89,37 @@ def test_a_failing_checker_is_counted_not_fatal() -> None:
     monitor = LiveMonitor(check)
     assert [e.kind for e in monitor.observe(make_exchange())] == ["new_operation"]
     assert monitor.check_failures == 1
+
+
+def test_memory_does_not_grow_with_the_number_of_exchanges() -> None:
+    """After every operation and latency bucket has been seen, more traffic costs no memory."""
+    import random
+    import tracemalloc
+
+    from observe.exchange import Exchange, Request, Response, Timing
+
+    rng = random.Random(3)
+    latencies = [0.001, 0.5, 0.003, 0.02, 0.1, 0.25, 0.007, 0.04, 0.06, 0.3]
+    ok, failed = Response(status=200), Response(status=500)
+    monitor = LiveMonitor(lambda exchange: [Drift("r", "warning", "/x", "m")])
+
+    def stream(count: int, offset: int) -> None:
+        for i in range(offset, offset + count):
+            start = T0 + i * 0.01
+            duration = latencies[(i // 200) % len(latencies)]  # extremes come first
+            monitor.observe(Exchange(
+                request=Request(target=f"/items{i % 200}/{rng.randrange(10**9)}"),
+                response=failed if i % 17 == 0 else ok,
+                timing=Timing(start, start, start + duration, start + duration)))
+
+    stream(4_000, 0)  # warm up: all 200 operations, their latency buckets, drift keys
+    # tracemalloc only sees what is allocated after it starts, so measure between two
+    # points that both come after a full pass of traced traffic
+    tracemalloc.start()
+    stream(8_000, 4_000)  # > 60 s of traffic: every rate-ring slot rewritten while traced
+    before = tracemalloc.get_traced_memory()[0]
+    stream(12_000, 12_000)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(monitor.table) == 200 and monitor.table.total == 24_000
+    assert after - before < 16 * 1024, f"grew by {after - before} bytes"

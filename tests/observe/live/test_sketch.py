@@ -59,3 +59,14 @@ def test_merge_equals_adding_everything_to_one_sketch(left: list[float],
     assert merged.count == one.count
     for q in (0.0, 0.5, 0.9, 1.0):
         assert merged.quantile(q) == one.quantile(q)
+
+
+def test_folding_keeps_the_high_quantiles_exact_in_either_direction() -> None:
+    ascending = [10.0**(e / 10) for e in range(-60, 40)]
+    for values in (ascending, ascending[::-1]):
+        sketch = QuantileSketch(max_buckets=50)
+        for value in values:
+            sketch.add(value)
+        assert len(sketch) <= 50 and sketch.count == 100
+        top = sketch.quantile(1.0)
+        assert top is not None and abs(top - 10.0**3.9) <= 0.0101 * 10.0**3.9
