@@ -119,11 +119,12 @@ def test_unknown_output_extension_is_one_line_and_exit_code_2(tmp_path: Path) ->
 @pytest.mark.corpus
 def test_fresh_process_detects_every_input_format(tmp_path: Path) -> None:
     """In a new interpreter (no test package preloading readers), `capture -o x.jsonl` must
-    still detect flow files and cassettes: importing the writers must not hide any reader."""
+    still detect pcaps, flow files and cassettes: importing the writers must not hide any reader."""
     sources = [
         corpus_path("mitmproxy_flows", "mitmproxy__dumpfile-7.mitm"),
         corpus_path("vcr_cassettes", "vcrpy__gzip_requests.yaml"),
         corpus_path("har", "mitmproxy__har_files_insomnia.har"),
+        corpus_path("pcap", "zeek__get.pcap"),  # tshark: 1 GET
     ]
     out = tmp_path / "out.jsonl"
     done = subprocess.run(
@@ -131,5 +132,5 @@ def test_fresh_process_detects_every_input_format(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "exchanges: 4" in done.stderr
-    assert len(out.read_text().splitlines()) == 4
+    assert "exchanges: 5" in done.stderr
+    assert len(out.read_text().splitlines()) == 5
