@@ -55,5 +55,4 @@ def read_tape_folder(path: Path, options: ReadOptions, tally: Tally) -> Iterator
         if not options.wants(exchange.request.host, exchange.request.port):
             tally.skip("exchange", "filtered out")
             continue
-        tally.exchange(exchange.incomplete)
         yield exchange.evolve(origin=exchange.origin.__class__("tapes", str(file), index))
