@@ -8,7 +8,8 @@ line is asked for, so diffing stays fast). Swagger 2.0 documents are converted w
 Invariants:
 1. Anything unusable (missing file, bad YAML/JSON, not an OpenAPI document, git failure) raises
    `observe.errors.InputError` with one line saying what and where; never a traceback.
-2. Parsing is by the C loader when available (speed); the line map never changes the data.
+2. Parsing is by the C loader when available, once: YAML is composed into nodes (which carry
+   the lines) and the data is constructed from those nodes; the line map never changes data.
 """
 
 from __future__ import annotations
@@ -113,7 +114,10 @@ def parse_spec_text(text: str, name: str) -> SpecDocument:
     data: Any
     stripped = text.lstrip()
     try:
-        data = json.loads(text) if stripped.startswith("{") else yaml.load(text, Loader=_Loader)
+        if stripped.startswith("{"):
+            data, root = json.loads(text), None
+        else:
+            data, root = _load_with_nodes(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{name}: not valid YAML or JSON: {first}") from exc
@@ -130,7 +134,21 @@ def parse_spec_text(text: str, name: str) -> SpecDocument:
     paths = data.get("paths", {})
     if paths is not None and not isinstance(paths, dict):
         raise InputError(f"{name}: 'paths' must be a mapping")
-    return SpecDocument(data, name, text)
+    document = SpecDocument(data, name, text)
+    if root is not None:
+        document._root, document._composed = root, True
+    return document
+
+
+def _load_with_nodes(text: str) -> tuple[Any, Any]:
+    """Parse YAML once into (data, composed root node): the nodes carry the line numbers."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
+    return data, root
 
 
 def load_spec(source: str) -> SpecDocument:

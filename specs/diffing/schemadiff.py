@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from specs.diffing.findings import join_pointer
 from specs.diffing.schemaview import Node, SchemaView, canonical, resolve_ref
 
 REQUEST = "request"
@@ -55,9 +56,14 @@ class SchemaComparer:
         self._memo: dict[tuple[str, str, str], list[Change]] = {}
         self._active: set[tuple[str, str, str]] = set()
         self._views: dict[tuple[bool, str, str], SchemaView] = {}
+        self._changed_refs: set[str] | None = None
 
     def view(self, is_new: bool, node: Node) -> SchemaView:
         """The (cached) view of a schema node; a pointer names one node of its document."""
+        at_key = (is_new, node[1], "@")
+        found = self._views.get(at_key)
+        if found is not None:
+            return found
         doc = self.new_doc if is_new else self.base_doc
         target, pointer, ref = resolve_ref(doc, node[0], node[1])
         key = (is_new, pointer, ref)
@@ -66,9 +72,20 @@ class SchemaComparer:
             found = SchemaView.of(doc, target, pointer)
             found.ref = ref
             self._views[key] = found
+        self._views[at_key] = found
         return found
 
+    def _unchanged(self, old_raw: Any, new_raw: Any) -> bool:
+        """Equal text and nothing it refers to changed: no need to look inside (fast path)."""
+        if old_raw != new_raw:
+            return False
+        if self._changed_refs is None:
+            self._changed_refs = changed_components(self.base_doc, self.new_doc)
+        return not (refs_in(new_raw) & self._changed_refs)
+
     def compare(self, base: Node, new: Node, direction: str) -> list[Change]:
+        if self._unchanged(base[0], new[0]):
+            return []
         old_view = self.view(False, base)
         new_view = self.view(True, new)
         key = (old_view.pointer, new_view.pointer, direction)
@@ -129,7 +146,7 @@ class SchemaComparer:
             add("type-changed", message)
 
     def _compare_enums(self, old: SchemaView, new: SchemaView, add: Any) -> None:
-        if old.enum is None and new.enum is None:
+        if old.enum == new.enum:
             return
         if old.enum is None:
             add("enum-added", f"values are now limited to {canonical(new.enum)}")
@@ -146,6 +163,8 @@ class SchemaComparer:
 
     def _compare_constraints(self, old: SchemaView, new: SchemaView, add: Any) -> None:
         oc, nc = old.constraints, new.constraints
+        if oc == nc:
+            return
         upper = (("maxLength", "max-length"), ("maximum", "maximum"), ("maxItems", "max-items"))
         lower = (("minLength", "min-length"), ("minimum", "minimum"), ("minItems", "min-items"))
         for key, name in upper:
@@ -251,6 +270,49 @@ class SchemaComparer:
             for change in self.compare(old_labels[label], new_labels[label], direction):
                 out.append(_prefixed(change, f"{kind}[{label}]"))
         return out
+
+
+def refs_in(value: Any) -> set[str]:
+    """Every `$ref` string anywhere inside a JSON value."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str):
+                found.add(ref)
+            stack.extend(v for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, dict | list))
+    return found
+
+
+def changed_components(base_doc: dict[str, Any], new_doc: dict[str, Any]) -> set[str]:
+    """Refs (`#/components/...`) whose target differs, directly or through refs it makes."""
+    def components(doc: dict[str, Any]) -> dict[str, Any]:
+        found = {}
+        sections = doc.get("components")
+        for section, entries in (sections if isinstance(sections, dict) else {}).items():
+            for name, value in (entries if isinstance(entries, dict) else {}).items():
+                found[join_pointer("#/components", section, name)] = value
+        return found
+
+    old, new = components(base_doc), components(new_doc)
+    changed = {ref for ref in set(old) | set(new) if old.get(ref) != new.get(ref)}
+    uses = {ref: refs_in(value) for ref, value in new.items()}
+    grew = True
+    while grew:
+        grew = False
+        for ref, targets in uses.items():
+            if ref not in changed and targets & changed:
+                changed.add(ref)
+                grew = True
+    # refs that are not components (deep pointers) are never trusted as unchanged
+    for ref in refs_in(new_doc):
+        if ref not in new:
+            changed.add(ref)
+    return changed
 
 
 def _first_of_each(changes: list[Change]) -> list[Change]:
