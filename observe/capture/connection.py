@@ -7,10 +7,13 @@ Invariants:
 1. In step, pairing is FIFO (keep-alive and pipelining). Interim 1xx responses (other than 101)
    answer nothing: they are counted, not paired.
 2. After a gap, or when the capture started mid-connection, the FIFO count is no longer trusted.
-   A response is then paired with the request whose last byte its ACK acknowledges; requests
-   passed over lost their response in the gap; a response acknowledging less than the oldest
-   waiting request answers a request that was never seen and is skipped. When no ACK settles
-   it, the pair is made FIFO and marked incomplete, never passed off as certain.
+   TCP numbers then decide, for a client that does not pipeline: a response answers one of
+   the requests the client sent before it saw the response begin (their ACKs) that the server
+   had read (the response's ACK), the last of them; requests passed over lost their response
+   in the gap; a response no known request can have caused answers one never seen and is
+   skipped. When the numbers do not settle it (pipelining, nothing known before the request),
+   the pair is made FIFO and marked incomplete, never passed off as certain. Known limit: a
+   client that first pipelines exactly where the capture lost a request is not detected.
 3. A 101 answer or a CONNECT tunnel ends HTTP on the connection; the rest is skipped and counted.
 4. Pairs leave in request order, once both messages are done; `close` flushes everything, so a
    request without a response still leaves, with the reason.
@@ -57,6 +60,7 @@ class Connection:
         "keys",
         "last_ts",
         "outbox",
+        "pipelining",
         "requests",
         "responses",
         "server",
@@ -88,6 +92,7 @@ class Connection:
         self.outbox: deque[Message] = deque()  # paired requests, in order, until both are done
         self.bodiless_due = 0  # unanswered HEAD/CONNECT requests
         self.desynced = not in_step
+        self.pipelining = False  # the client was seen sending a request before an answer
         self.dead: str | None = None  # why the rest of the connection is ignored
         self.fin_seen = False
         self.last_ts = 0.0
@@ -103,6 +108,9 @@ class Connection:
 
     def message_head(self, message: Message) -> int:
         if message.is_request:
+            if message.ack is not None and message.ack == message.previous_ack:
+                # sent before any answer to the previous request arrived
+                self.pipelining = True
             self.unanswered.append(message)
             if message.method in ("HEAD", "CONNECT"):
                 self.bodiless_due += 1
@@ -170,19 +178,34 @@ class Connection:
             return None
         if not self.desynced:
             return self._take_unanswered()
-        ack = response.ack
-        if ack is not None:
-            for position, request in enumerate(unanswered):
-                if request.end_seq == ack:
-                    for _ in range(position):
-                        lost = self._take_unanswered()
-                        lost.no_response = RESPONSE_LOST
-                        self.outbox.append(lost)
-                    self.desynced = False
-                    return self._take_unanswered()
-            oldest_end = unanswered[0].end_seq
-            if oldest_end is not None and seq_before(ack, oldest_end):
-                return _SKIP
+        start, ack = response.start_seq, response.ack
+        if ack is None or self.pipelining:
+            return self._unsure(response)
+        # the requests the client sent before it saw this response begin
+        sent_before = 0
+        for request in unanswered:
+            if request.ack is not None and seq_before(start, request.ack):
+                break
+            sent_before += 1
+        if sent_before == 0:
+            return _SKIP  # the client had this response before any request we know of
+        last = unanswered[sent_before - 1]
+        if last.end_seq is not None and seq_before(ack, last.end_seq):
+            # the server answered before it had read `last`: an earlier request
+            return _SKIP if sent_before == 1 else self._unsure(response)
+        if last.previous_ack is None and last.after_loss:
+            # nothing is known of what the client sent just before: a lost request may have
+            # been pipelined with `last`
+            return self._unsure(response)
+        for _ in range(sent_before - 1):
+            lost = self._take_unanswered()
+            lost.no_response = RESPONSE_LOST
+            self.outbox.append(lost)
+        self.desynced = False
+        return self._take_unanswered()
+
+    def _unsure(self, response: Message) -> Message:
+        """Pair FIFO, marking the exchange incomplete: the pairing is a guess."""
         if response.incomplete is None:
             response.incomplete = UNSURE_PAIRING
         return self._take_unanswered()

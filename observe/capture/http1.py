@@ -65,6 +65,8 @@ class Message:
     skip = False  # a response the listener decided to drop
     partner: Message | None = None  # a request's response, a response's request
     no_response: str | None = None  # why a request has no response
+    previous_ack: int | None = None  # the ACK of the previous message read on this stream
+    after_loss = False  # bytes before this message were lost or skipped
 
     def __init__(self, is_request: bool, ts: float, seq: int, ack: int | None) -> None:
         self.is_request = is_request
@@ -115,7 +117,9 @@ class MessageReader:
         "discarded",
         "from_start",
         "is_request",
+        "last_ack",
         "listener",
+        "lost_before",
         "max_body",
         "message",
         "messages",
@@ -140,6 +144,8 @@ class MessageReader:
         self.messages = 0  # messages whose head was read
         self.resyncing = resyncing  # looking for the next start line
         self.from_start = not resyncing  # read from the first byte of the stream
+        self.last_ack: int | None = None  # the ACK where the last message began
+        self.lost_before = False  # bytes were lost or skipped since the last message began
         self.resync_buffer = bytearray()
         self.discarded = 0  # bytes thrown away while resynchronising
         self.stopped = False
@@ -217,6 +223,7 @@ class MessageReader:
         self.push()
         if self.stopped:
             return
+        self.lost_before = True
         self.listener.lost_step(self)
         if self.paused is not None:
             self.stop()
@@ -295,6 +302,7 @@ class MessageReader:
             if len(buffer) > _RESYNC_KEEP:
                 drop = len(buffer) - _RESYNC_KEEP
                 self.discarded += drop
+                self.lost_before = True
                 del buffer[:drop]
                 if self.messages == 0 and self.discarded > _RESYNC_KEEP:
                     self.stop()
@@ -302,6 +310,8 @@ class MessageReader:
             return None
         start = found.start()
         self.discarded += start
+        if start:
+            self.lost_before = True
         rest = bytes(buffer[start:])
         buffer.clear()
         self.resyncing = False
@@ -385,7 +395,12 @@ class MessageReader:
         if self.stopped or self._head_stop:
             return
         timestamp, seq, ack, _, _ = self._chunk
-        self.message = Message(self.is_request, timestamp, seq, ack)
+        message = self.message = Message(self.is_request, timestamp, seq, ack)
+        message.previous_ack = self.last_ack
+        self.last_ack = ack
+        if self.lost_before:
+            message.after_loss = True
+            self.lost_before = False
 
     def on_url(self, url: bytes) -> None:
         message = self.message
