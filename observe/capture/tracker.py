@@ -18,12 +18,12 @@ Invariants:
 
 from __future__ import annotations
 
+from observe.capture.building import build_exchange, make_origin, text
 from observe.capture.connection import Connection
 from observe.capture.http1 import DEFAULT_MAX_BODY, REQUEST_LINE, Message, MessageReader
 from observe.capture.reassembly import DEFAULT_MAX_PENDING, SEQ_MASK, HalfStream
 from observe.capture.segment import ACK, FIN, PSH, RST, SYN, Segment
-from observe.exchange import Endpoint, Exchange, Origin, Request, Response, Timing
-from observe.headers import EMPTY_HEADERS, Headers
+from observe.exchange import Endpoint, Exchange
 from observe.sources import ReadOptions
 from observe.tally import Tally
 
@@ -231,11 +231,10 @@ class ConnectionTracker:
 
     def emit(self, connection: Connection, request: Message, response: Message | None) -> None:
         """Build the Exchange for a finished pair (ExchangeSink)."""
-        headers = _headers(request.headers)
         host = request.header(b"host")
         server_ip, server_port = connection.server
         if host is not None:
-            authority = _text(host).strip()
+            authority = text(host).strip()
         elif ":" in server_ip:
             authority = f"[{server_ip}]:{server_port}"
         else:
@@ -243,69 +242,15 @@ class ConnectionTracker:
         if self._filtering and not self._wanted(authority, server_port):
             self.tally.skip("exchange", "filtered out")
             return
-        built_request = Request(
-            headers=headers,
-            body=b"".join(request.body),
-            content_encoding=_coding(request),
-            http_version=request.version,
-            trailers=_headers(request.trailers) if request.trailers else EMPTY_HEADERS,
-            method=request.method,
-            scheme="http",
-            authority=authority,
-            target=_text(request.target),
-        )
-        built_response = None
-        if response is not None:
-            built_response = Response(
-                headers=_headers(response.headers),
-                body=b"".join(response.body),
-                content_encoding=_coding(response),
-                http_version=response.version,
-                trailers=_headers(response.trailers) if response.trailers else EMPTY_HEADERS,
-                status=response.status,
-                reason=_text(response.reason),
-            )
-            incomplete = request.incomplete or response.incomplete
-            timing = Timing(request.start_ts, request.end_ts, response.start_ts, response.end_ts)
-        else:
-            incomplete = request.incomplete or request.no_response or "no response"
-            timing = Timing(request.start_ts, request.end_ts)
-        self._ready.append(
-            Exchange(
-                request=built_request,
-                response=built_response,
-                timing=timing,
-                client=self._endpoint(connection.client),
-                server=self._endpoint(connection.server),
-                origin=Origin(self.kind, self.location, self._index),
-                incomplete=incomplete,
-            )
-        )
+        origin = make_origin(kind=self.kind, location=self.location, index=self._index)
         self._index += 1
+        self._ready.append(build_exchange(
+            request, response, authority, self._endpoint(connection.client),
+            self._endpoint(connection.server), origin,
+        ))
 
     def _wanted(self, authority: str, port: int) -> bool:
         host = authority.rsplit("@", 1)[-1]
         host = host[1:].partition("]")[0] if host.startswith("[") else host.partition(":")[0]
         return self.options.wants(host, port)
 
-
-def _text(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-def _headers(fields: list[tuple[bytes, bytes]]) -> Headers:
-    try:
-        return Headers([(name.decode("latin-1"), value.decode("utf-8")) for name, value in fields])
-    except UnicodeDecodeError:
-        return Headers([(name.decode("latin-1"), _text(value)) for name, value in fields])
-
-
-def _coding(message: Message) -> str:
-    value = message.header(b"content-encoding")
-    if value is None:
-        return ""
-    coding = value.decode("latin-1").strip().lower()
-    return "" if coding == "identity" else coding

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 
@@ -156,7 +157,7 @@ def add_retransmissions(segments: list[Segment], rnd: random.Random) -> list[Seg
     for _ in range(rnd.randint(0, 4)):
         if data:
             extra.append(rnd.choice(data))
-    for first, second in zip(data, data[1:], strict=False):
+    for first, second in itertools.pairwise(data):
         same_side = first.src_port == second.src_port
         adjacent = (first.seq + len(first.payload)) & MASK == second.seq
         if same_side and adjacent and rnd.random() < 0.2:
@@ -264,7 +265,8 @@ def _damaged_targets(pairs_: list[Pair], pipelined: bool, lost: Segment,
                      segments: list[Segment]) -> set[str]:
     """The targets of the exchanges whose bytes the lost segment carried."""
     from_client = lost.src_port == CLIENT[1]
-    isn = next(s.seq for s in segments if s.flags & SYN and (s.src_port == CLIENT[1]) == from_client)
+    isn = next(s.seq for s in segments
+               if s.flags & SYN and (s.src_port == CLIENT[1]) == from_client)
     start = (lost.seq - isn - 1) & MASK
     end = start + len(lost.payload)
     damaged: set[str] = set()
