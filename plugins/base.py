@@ -1,7 +1,13 @@
 """The plugin contract: a named, scoped, explicitly configured, pure Exchange rewriter.
 
 A plugin is built once from its configuration, `Factory(config: dict)`, and then asked, for
-each exchange, `applies_to(exchange)` and `rewrite(exchange) -> Exchange | None`.
+each exchange, `applies_to(exchange)` and `rewrite(exchange) -> Exchange | None`. Third-party
+plugins register the factory in their own package metadata:
+
+    [project.entry-points."restscope.plugins"]
+    myapi = "myapi_restscope:MyApiPlugin"
+
+and are then used as `--plugin myapi --plugin-config myapi.yaml` by every traffic command.
 
 Invariants (every plugin in this package keeps them; third-party plugins should):
 1. Scope is declared: a set of host names and, optionally, path prefixes or regular
