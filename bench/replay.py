@@ -9,7 +9,8 @@ What it does, in one run:
 3. for each tool: records the same N distinct Flickr-style requests through it (with exactly
    the request wrk will send, since yakbak hashes every header), restarts it replay-only,
    checks every request replays (200), then runs `wrk -t2 -c16 -d10s --latency` with a Lua
-   script cycling through the request list;
+   script cycling through the request list (restscope twice: one process, and two worker
+   processes sharing the socket with `--workers 2`);
 4. prints requests/s, p50 and p99 latency and non-2xx counts side by side, and the ratio
    against yakbak (target: >= 1.5x yakbak's requests/s with a p99 no worse).
 
@@ -36,7 +37,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / ".replay-tools"
-PORTS = {"yakbak": 47101, "talkback": 47102, "restscope": 47103}
+PORTS = {"yakbak": 47101, "talkback": 47102, "restscope": 47103, "restscope-2w": 47104}
 API_KEY = "0123456789abcdef0123456789abcdef"
 METHODS = ["flickr.photos.search", "flickr.photos.getInfo", "flickr.people.getInfo",
            "flickr.photosets.getList", "flickr.groups.getInfo", "flickr.photos.getSizes"]
@@ -114,7 +115,7 @@ class _Upstream(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - the http.server hook name
+    def do_GET(self) -> None:
         body = flickr_body(self.path)
         self.send_response(200)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -145,9 +146,11 @@ def install_tools() -> None:
 
 def tool_command(tool: str, upstream: str, tapes: Path, mode: str) -> list[str]:
     port = str(PORTS[tool])
-    if tool == "restscope":
+    if tool.startswith("restscope"):
+        workers = "2" if tool == "restscope-2w" and mode == "replay" else "1"
         return [sys.executable, "-m", "observe", "tapes", "serve", "--upstream", upstream,
-                "--tapes", str(tapes), "--listen", f"127.0.0.1:{port}", "--mode", mode]
+                "--tapes", str(tapes), "--listen", f"127.0.0.1:{port}", "--mode", mode,
+                "--workers", workers]
     script = WORK / f"{tool}-server.js"
     return ["node", str(script), upstream, str(tapes), port, mode]
 
@@ -260,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--tools", default="yakbak,talkback,restscope")
+    parser.add_argument("--tools", default="yakbak,talkback,restscope,restscope-2w")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     install_tools()

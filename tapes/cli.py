@@ -41,8 +41,11 @@ def _listen(value: str) -> tuple[str, int]:
               help="Another query/form parameter (glob) to leave out of matching.")
 @click.option("--match-header", "match_headers", multiple=True,
               help="A header that is part of the matching key.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes sharing the listening socket (more throughput on more cores).")
 def serve(upstream: str, folder: Path, mode: str, listen: str, ca: str | None, sequence: bool,
-          latency: str | None, ignore: tuple[str, ...], match_headers: tuple[str, ...]) -> None:
+          latency: str | None, ignore: tuple[str, ...], match_headers: tuple[str, ...],
+          workers: int) -> None:
     """Serve tapes from FOLDER, forwarding misses to UPSTREAM when recording.
 
     \b
@@ -69,8 +72,12 @@ def serve(upstream: str, folder: Path, mode: str, listen: str, ca: str | None, s
         headers=match_headers or None, ignore_params_extra=ignore,
     )
     settings = ProxySettings(upstream=upstream, folder=folder, mode=mode, match=config, ca=ca)
+    if workers > 1 and (config.sequence or mode == "overwrite"):
+        raise InputError("--sequence and --mode overwrite need one process (--workers 1): "
+                         "what was already played or re-recorded is kept in memory")
     serve_forever(settings, host, port,
-                  lambda url: click.echo(f"restscope tapes: {mode} on {url} -> {upstream}"))
+                  lambda url: click.echo(f"restscope tapes: {mode} on {url} -> {upstream}"),
+                  workers=workers)
 
 
 @tapes_group.command("import")
@@ -152,6 +159,7 @@ def check_command(folder: Path, spec: Path) -> None:
     tally = Tally()
     stale = 0
     for exchange in folder_exchanges(folder, tally):
+        tally.exchange(exchange.incomplete)
         problems = checker.check(exchange)
         if problems:
             stale += 1

@@ -44,7 +44,6 @@ def read_any(path: Path, tally: Tally) -> Iterator[Exchange]:
             except (OSError, UnicodeDecodeError, YakbakError) as exc:
                 tally.skip("record", f"not a yakbak tape: {type(exc).__name__}")
                 continue
-            tally.exchange(exchange.incomplete)
             yield exchange
         return
     try:
@@ -112,6 +111,7 @@ def _raw_note(exchange: Exchange) -> str:
 
 
 def folder_exchanges(folder: Path, tally: Tally) -> Iterator[Exchange]:
+    """The tapes of a folder as exchanges (the reader counts skips, the caller exchanges)."""
     from observe.formats.tapefolder import read_tape_folder
     from observe.sources import ReadOptions
 
@@ -123,6 +123,8 @@ def export_folder(folder: Path, output: Path, fmt: str, tally: Tally) -> None:
     if not folder.is_dir():
         raise InputError(f"{folder}: no such tape folder")
     exchanges = list(folder_exchanges(folder, tally))
+    for exchange in exchanges:
+        tally.exchange(exchange.incomplete)
     with open(output, "w", encoding="utf-8", newline="\n") as handle:
         if fmt == "cassette":
             _write_cassette(exchanges, handle)

@@ -18,9 +18,11 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import httptools
 
@@ -101,10 +103,16 @@ class TapeProxy:
         self._server: asyncio.base_events.Server | None = None
 
     # -- server ----------------------------------------------------------------------------
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, int]:
+    async def start(self, host: str = "127.0.0.1", port: int = 0,
+                    sock: socket.socket | None = None) -> tuple[str, int]:
+        """Listen on host:port, or on an already bound socket (worker processes share one)."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: _Connection(self), host, port,
-                                                backlog=1024)
+        if sock is not None:
+            self._server = await loop.create_server(lambda: _Connection(self), sock=sock,
+                                                    backlog=1024)
+        else:
+            self._server = await loop.create_server(lambda: _Connection(self), host, port,
+                                                    backlog=1024)
         address = self._server.sockets[0].getsockname()
         return address[0], address[1]
 
@@ -304,8 +312,7 @@ class _Connection(asyncio.Protocol):
         self._body: list[bytes] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
