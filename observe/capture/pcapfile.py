@@ -13,14 +13,16 @@ Invariants:
 3. Truncation policy: a file that ends inside its header, or inside the very first record, is
    unusable and raises `TruncatedInputError`. A file that ends inside a later record (a capture
    cut short, a half-copied file) yields every whole record, counts one skipped record
-   "truncated record" and stops. A corrupt gzip stream is treated the same way.
+   "truncated record" and stops. A gzip layer cut short or corrupt is treated the same way
+   (counted as "truncated gzip stream"; whatever decompressed before the damage is read).
 4. Garbage (no known magic number) raises `UnknownFormatError`; a record whose declared length is
    impossible raises `InputError` when it is the first one and is otherwise counted as
    "corrupt record" and ends the read (nothing after it can be trusted).
 5. A link type outside `link_types` (when given) raises `InputError` naming its number, as soon
    as the header or interface block declaring it is read.
 6. `on_bytes(n)` is called with the number of file bytes consumed, about every MiB and at the
-   end, so a progress bar can follow (for a gzipped file: uncompressed bytes, an estimate).
+   end, so a progress bar can follow; for a gzipped file these are compressed bytes, so the
+   reports add up to the file's size either way.
 """
 
 from __future__ import annotations
