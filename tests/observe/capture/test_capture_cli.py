@@ -98,6 +98,14 @@ def test_a_capture_cut_mid_way_still_reads_and_says_so(tmp_path: Path) -> None:
     assert "truncated record" in result.stderr
 
 
+def test_a_capture_without_packets_is_valid_and_empty(tmp_path: Path) -> None:
+    path = write_pcap(tmp_path / "none.pcap", [], 1)
+    assert path.stat().st_size == 24
+    result = run(str(path))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "exchanges: 0" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
