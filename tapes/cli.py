@@ -155,7 +155,7 @@ def check_command(folder: Path, spec: Path) -> None:
         raise click.ClickException(
             f"'tapes check' needs the specs checker (specs.checking.live), not installed: {exc}"
         ) from exc
-    checker = build_checker(spec)
+    checker = build_checker(str(spec))
     tally = Tally()
     stale = 0
     for exchange in folder_exchanges(folder, tally):
@@ -165,7 +165,16 @@ def check_command(folder: Path, spec: Path) -> None:
             stale += 1
             click.echo(f"stale: {exchange.origin.location}")
             for problem in problems if isinstance(problems, list | tuple) else [problems]:
-                click.echo(f"  - {problem}")
+                click.echo(f"  - {_describe(problem)}")
     click.echo(f"restscope tapes: {stale} of {tally.exchanges} tape(s) do not match {spec}")
     if stale:
         raise SystemExit(1)
+
+
+def _describe(problem: object) -> str:
+    """One line for a checker finding (rule, message, where), or its string form."""
+    rule, message = getattr(problem, "rule", None), getattr(problem, "message", None)
+    if rule is None or message is None:
+        return str(problem)
+    location = getattr(problem, "location", "")
+    return f"{rule}: {message}" + (f" ({location})" if location else "")

@@ -231,3 +231,30 @@ def test_keep_alive_and_pipelining(upstream: LocalUpstream, tmp_path: Path) -> N
     # answers come back in request order, each on the same connection
     order = [data.index(b'"n": {"_content": "%d"}' % i) for i in range(5)]
     assert order == sorted(order)
+
+
+def test_index_cache_follows_hand_edits_and_survives_corruption(
+    upstream: LocalUpstream, tmp_path: Path
+) -> None:
+    with proxy(upstream.url, tmp_path, "record") as running:
+        httpx.get(running.url + "/cached?q=old")
+    cache = tmp_path / ".restscope-index.json"
+    with proxy(upstream.url, tmp_path, "replay") as running:
+        assert httpx.get(running.url + "/cached?q=old").status_code == 200
+    assert cache.exists()
+    (tape,) = tmp_path.rglob("*.yaml")
+    tape.write_text(tape.read_text(encoding="utf-8").replace("q=old", "q=newer"), "utf-8")
+    with proxy(upstream.url, tmp_path, "replay") as running:
+        assert httpx.get(running.url + "/cached?q=newer").status_code == 200
+    cache.write_text("{not json", encoding="utf-8")
+    with proxy(upstream.url, tmp_path, "replay") as running:
+        assert httpx.get(running.url + "/cached?q=newer").status_code == 200
+
+
+def test_fixed_latency_still_replays(upstream: LocalUpstream, tmp_path: Path) -> None:
+    with proxy(upstream.url, tmp_path, "record") as running:
+        httpx.get(running.url + "/slow")
+    with proxy(upstream.url, tmp_path, "replay", latency="5") as running:
+        response = httpx.get(running.url + "/slow")
+        assert running.proxy.stats.hits == 1
+    assert response.status_code == 200 and response.json()["path"] == "/slow"
