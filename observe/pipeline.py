@@ -33,7 +33,8 @@ REDACT = "redact"
 class Rewriter(Protocol):
     """What the chain needs from a plugin (see `plugins.base.Plugin` for the full contract)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def applies_to(self, exchange: Exchange) -> bool: ...
 

@@ -262,7 +262,7 @@ class FlickrPlugin(Plugin):
         if not isinstance(value, dict) or value.get("stat") != "fail" or response.status != 200:
             return response
         raw_code = value.get("code")
-        code = int(raw_code) if str(raw_code).lstrip("-").isdigit() else None
+        code = int(str(raw_code)) if str(raw_code).lstrip("-").isdigit() else None
         message = str(value.get("message", ""))
         info = self.catalog.method(method) if method else None
         status, rule = status_for(code, message, info.error_status if info else None)

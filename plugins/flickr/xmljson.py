@@ -65,7 +65,9 @@ def _coerce(value: str, path: str, name: str, numbers: NumberRules) -> Any:
     return value
 
 
-def _convert(element: ET.Element, path: str, lists: ListRules, numbers: NumberRules) -> Any:
+def _convert(
+    element: ET.Element, path: str, lists: ListRules, numbers: NumberRules
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in element.attrib.items():
         out[key] = _coerce(value, f"{path}/{key}", key, numbers)

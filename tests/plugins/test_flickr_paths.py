@@ -58,7 +58,7 @@ def test_comments_getlist_example_from_the_issue(plugin: FlickrPlugin) -> None:
 
 @pytest.mark.corpus
 def test_yakbak_tapes_become_rest_calls(plugin: FlickrPlugin) -> None:
-    got = {}
+    got: dict[str, object] = {}
     for exchange in corpus.yakbak_exchanges():
         if not plugin.applies_to(exchange):
             got[exchange.request.path] = None
@@ -102,6 +102,7 @@ def test_cassette_calls_become_rest_calls(plugin: FlickrPlugin) -> None:
 def test_flickrapi_fixture_answers_are_converted(plugin: FlickrPlugin) -> None:
     fixtures = corpus.flickrapi_fixtures()
     photo = plugin.rewrite(corpus.xml_exchange("flickr.photos.getInfo", fixtures["PHOTO_XML"]))
+    assert photo.response is not None
     body = photo.response.json()
     assert body["stat"] == "ok"
     assert body["photo"]["owner"]["username"] == "Sybren A. Stüvel"
@@ -109,6 +110,7 @@ def test_flickrapi_fixture_answers_are_converted(plugin: FlickrPlugin) -> None:
     assert [t["_content"] for t in body["photo"]["tags"]["tag"]] == ["6x6", "hasselblad500cm"]
     search = plugin.rewrite(corpus.xml_exchange("flickr.photos.search",
                                                 fixtures["KITTEN_SEARCH_XML"], "&text=kitten"))
+    assert search.response is not None
     photos = search.response.json()["photos"]
     assert search.request.target == "/photos/search?text=kitten"
     assert len(photos["photo"]) == 100 and photos["page"] == 1

@@ -59,7 +59,7 @@ def test_redaction_runs_last_by_default_and_can_be_turned_off() -> None:
 
 
 def test_failures_are_reported_and_counted_or_fatal_when_strict() -> None:
-    tally, messages = Tally(), []
+    tally, messages = Tally(), list[str]()
     chain = PluginChain([Boom()], tally, report_error=messages.append)
     assert list(chain.run([_call(), _call()])) == []
     assert tally.skipped_of("exchange") == {"plugin boom failed": 2}

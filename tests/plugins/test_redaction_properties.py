@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from observe.exchange import Exchange, Request
+from observe.headers import Headers
 from plugins.redaction import Redactor
 from tests.plugins import craft
 
@@ -57,7 +58,7 @@ def test_headers_and_json_bodies(secret: str) -> None:
     body = json.dumps({"user": "u", "credentials": {"password": secret}}).encode()
     request = Request.from_url(
         "POST", f"https://h.example/login?{urlencode({'next': '/home'})}", body=body,
-        headers=craft.Headers([("Content-Type", "application/json"),
+        headers=Headers([("Content-Type", "application/json"),
                                ("Authorization", f"Bearer {secret}"),
                                ("Cookie", f"sid={secret}; theme=dark")]))
     out = Redactor().redact(Exchange(request))
