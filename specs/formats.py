@@ -178,16 +178,16 @@ def _textual(value: str) -> tuple[str, ...]:
         return ()
     if " " in value:
         return ()
-    if "@" in value:
-        if "@N" in value and _NSID.match(value):
-            return ("flickr-nsid",)
-        return ("email",) if _EMAIL.match(value) else ()
     if ":" in value:
         if _URI.match(value):
             return ("uri",)
         if _is_ipv6(value):
             return ("ipv6",)
         return ()
+    if "@" in value:
+        if "@N" in value and _NSID.match(value):
+            return ("flickr-nsid",)
+        return ("email",) if _EMAIL.match(value) else ()
     if length == 36 and _UUID.match(value):
         return ("uuid",)
     if _HEX.match(value) and any(c.isdigit() for c in value):

@@ -43,11 +43,16 @@ class Drift:
         return min(self.variants.values()) / max(1, self.total)
 
 
+def _non_empty_strings(shape: Shape) -> int:
+    return shape.types.get("string", 0) - shape.kinds.get("empty", 0)
+
+
 def _string_drift(shape: Shape) -> bool:
-    strings = shape.types.get("string", 0)
-    if len(shape.kinds) < 2 or best_covering_format(shape.formats, strings):
+    """Strings mostly of one format, some free text or another format (empty ones aside)."""
+    kinds = {k: n for k, n in shape.kinds.items() if k != "empty"}
+    if len(kinds) < 2 or best_covering_format(shape.formats, _non_empty_strings(shape)):
         return False
-    majority = max(shape.kinds.items(), key=lambda item: (item[1], item[0] != "text"))[0]
+    majority = max(kinds.items(), key=lambda item: (item[1], item[0] != "text"))[0]
     return majority != "text"
 
 
@@ -57,7 +62,8 @@ def drift_of(shape: Shape) -> Drift | None:
     for name, count in shape.types.items():
         if name == "string" and _string_drift(shape):
             for kind, n in shape.kinds.items():
-                variants[f"string:{kind}"] = n
+                if kind != "empty":
+                    variants[f"string:{kind}"] = n
         elif name in ("integer", "number"):
             variants["number"] = variants.get("number", 0) + count
         else:
@@ -86,7 +92,7 @@ def _enum(shape: Shape) -> list[Any] | None:
     values = {k: n for k, n in shape.values.items() if k.startswith("s:")}
     if sum(values.values()) != strings or len(values) > ENUM_MAX_VALUES:
         return None
-    if any(kind != "text" for kind in shape.kinds):
+    if any(kind not in ("text", "empty") for kind in shape.kinds):
         return None
     least = min(values.values())
     if (len(values) == 1 and least < ENUM_MIN_SINGLE) or least < ENUM_MIN_EACH:
@@ -97,7 +103,7 @@ def _enum(shape: Shape) -> list[Any] | None:
 def _string_schema(shape: Shape, secret: bool, kind: str | None = None) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string"}
     fmt = kind if kind is not None else best_covering_format(
-        shape.formats, shape.types.get("string", 0))
+        shape.formats, _non_empty_strings(shape))
     if fmt and fmt != "text":
         schema["format"] = fmt
     if kind is None and not secret:
@@ -171,7 +177,8 @@ def shape_schema(shape: Shape, options: SchemaOptions | None = None,
     if "string" in types:
         if _string_drift(shape):
             for kind in sorted(shape.kinds):
-                alternatives.append(_string_schema(shape, secret, kind))
+                if kind != "empty" or len(shape.kinds) == 1:
+                    alternatives.append(_string_schema(shape, secret, kind))
         else:
             alternatives.append(
                 _with_example(_string_schema(shape, secret), shape, secret, options))

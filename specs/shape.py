@@ -81,7 +81,8 @@ class Shape:
         self.count = 0
         self.nulls = 0
         self.types: dict[str, int] = {}
-        self.kinds: dict[str, int] = {}  # per string: its most specific format, or "text"
+        # per string: its most specific format, "text", or "empty" (the empty string)
+        self.kinds: dict[str, int] = {}
         self.formats: dict[str, int] = {}  # per format: strings that have it ("int:" integers)
         self.values: dict[str, int] = {}  # canonical scalar key -> count (VALUE_CAP smallest)
         self.overflow = False
@@ -138,7 +139,7 @@ class Shape:
     def _add_string(self, value: str) -> str:
         """Count a string; returns its kind (most specific format, or "text")."""
         found = detect_string_formats(value)
-        kind = found[0] if found else "text"
+        kind = found[0] if found else ("text" if value else "empty")
         kinds = self.kinds
         kinds[kind] = kinds.get(kind, 0) + 1
         if found:
