@@ -2,6 +2,8 @@
 
     python -m plugins.flickr.derive_catalog [--corpus ../shared/corpus] [-o catalog.json]
 
+(the corpus defaults to $RESTSCOPE_CORPUS, else ../shared/corpus beside the checkout)
+
 Inputs (read in place, never copied):
 - `flickr_catalog/flickr-sdk_reflection_getMethodInfo_2017/*.json`: flickr.reflection.getMethodInfo
   answers for 218 methods (flickr/flickr-sdk, MIT): arguments with their optional flags, errors
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -29,7 +32,8 @@ from plugins.flickr.xmljson import list_pairs
 
 REFLECTION = Path("flickr_catalog", "flickr-sdk_reflection_getMethodInfo_2017")
 JSON_ANSWERS = Path("flickr_responses", "json_yakbak_tapes_decoded")
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+DEFAULT_CORPUS = Path(os.environ.get(
+    "RESTSCOPE_CORPUS", Path(__file__).resolve().parents[2].parent / "shared" / "corpus"))
 DEFAULT_OUTPUT = Path(__file__).with_name("catalog.json")
 
 
