@@ -108,13 +108,20 @@ def infer_command(sources: tuple[str, ...], output: Path | None, openapi_version
     tally = Tally()
     summary = summarize_sources(list(sources), kwargs, jobs, tally)
     grouped = group_operations(summary)
-    options = RenderOptions(title=title, openapi=openapi_version, examples=not no_examples)
-    doc = render_openapi(summary, options, grouped)
+    existing = None
     if update_path is not None:
         from specs.document import read_document
+
+        existing = read_document(update_path)
+        if str(existing.get("openapi", "")).startswith("3.0"):
+            openapi_version = "3.0"
+    options = RenderOptions(title=title, openapi=openapi_version, examples=not no_examples,
+                            components=existing is None)
+    doc = render_openapi(summary, options, grouped)
+    if existing is not None and update_path is not None:
         from specs.update import update_document
 
-        doc = update_document(read_document(update_path), doc, prune=prune)
+        doc = update_document(existing, doc, prune=prune)
         output = output or update_path
     text = write_document(doc, output)
     if output is None:
