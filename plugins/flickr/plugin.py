@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from observe.exchange import Exchange, Note, Response
+from observe.exchange import Exchange, Note, Request, Response
 from plugins.answers import (
     json_bytes,
     lenient_json,
@@ -39,7 +39,7 @@ from plugins.base import Plugin, check_keys, string_list
 from plugins.flickr.catalog import Catalog, load_catalog
 from plugins.flickr.statuses import status_for
 from plugins.flickr.xmljson import NotFlickrXml, xml_to_json
-from plugins.params import JSON_BODY, QUERY, remove_params, request_params
+from plugins.params import JSON_BODY, QUERY, Param, remove_params, request_params
 from plugins.redaction import REDACTED, Redactor
 
 NAME = "flickr"
@@ -47,6 +47,7 @@ REST_HOSTS = ("api.flickr.com", "www.flickr.com", "secure.flickr.com")
 UPLOAD_HOSTS = ("up.flickr.com",)
 REST_SERVER = "https://api.flickr.com/services/rest"
 UPLOAD_SERVER = "https://up.flickr.com/services"
+REST, UPLOAD, REPLACE = "/services/rest", "/services/upload", "/services/replace"
 TRANSPORT_PARAMS = frozenset({"format", "nojsoncallback", "jsoncallback"})
 CREDENTIAL_PARAMS = frozenset({"api_key", "auth_token", "api_sig"})
 NSID = re.compile(r"^\d+@N\d\d$")
@@ -62,6 +63,15 @@ SECURITY_SCHEMES: Mapping[str, dict[str, str]] = {
     "flickr_oauth": {"type": "http", "scheme": "OAuth",
                      "description": "OAuth 1.0a, parameters sent in the query or form"},
 }
+
+
+def _method_of(params: list[Param]) -> str:
+    """The `method` parameter (a body value wins over the query's), or "" when unusable."""
+    in_body = [p.value for p in params if p.name == "method" and p.location != QUERY]
+    in_query = [p.value for p in params if p.name == "method" and p.location == QUERY]
+    candidates = in_body or in_query
+    method = candidates[-1].strip() if candidates else ""
+    return method if _METHOD.match(method) else ""
 
 
 def is_credential(name: str) -> bool:
@@ -146,70 +156,13 @@ class FlickrPlugin(Plugin):
     def rewrite(self, exchange: Exchange) -> Exchange:
         request = exchange.request
         endpoint = request.path.rstrip("/")
-        if endpoint not in ("/services/rest", "/services/upload", "/services/replace"):
+        if endpoint not in (REST, UPLOAD, REPLACE):
             return exchange
         params = request_params(request)
         notes: list[Note] = []
-        meta: dict[str, Any] = {}
-        method = ""
-        if endpoint == "/services/rest":
-            body_methods = [p.value for p in params if p.name == "method" and p.location != QUERY]
-            query_methods = [p.value for p in params if p.name == "method" and p.location == QUERY]
-            candidates = body_methods or query_methods
-            method = candidates[-1].strip() if candidates else ""
-            if method and not _METHOD.match(method):
-                method = ""
-            new_path = method_path(method) if method else request.path
-            meta["server"] = REST_SERVER
-        else:
-            new_path = "/" + endpoint.rsplit("/", 1)[1]
-            meta["server"] = UPLOAD_SERVER
-        credentials = [p.name for p in params if is_credential(p.name)]
-        drop_names = TRANSPORT_PARAMS | {"method"} if endpoint == "/services/rest" \
-            else TRANSPORT_PARAMS
-
-        new_request = remove_params(request, lambda n: n in drop_names or is_credential(n))
-        query = new_request.query_string
-        target = new_path + (f"?{query}" if query else "")
-        if credentials and "authorization" not in new_request.headers:
-            header = _authorization(credentials)
-            new_request = new_request.evolve(
-                headers=new_request.headers.with_added("Authorization", header)
-            )
-            notes.append(Note(NAME, "request.headers.Authorization",
-                              f"credentials in parameters: {', '.join(dict.fromkeys(credentials))}",
-                              header))
-        if new_request.body != request.body:
-            notes.append(Note(NAME, "request.body", f"{len(request.body)} bytes",
-                              "method, credential and format parameters removed"))
-        new_request = new_request.evolve(target=target)
-        if target != request.target:
-            notes.append(Note(NAME, "request.target", self.redactor.redact_target(request.target),
-                              target))
-        if method:
-            meta.update(operation_id=method, tag=method.removeprefix("flickr.").split(".")[0],
-                        path_fixed=True)
-            info = self.catalog.method(method)
-            if info is not None:
-                meta["param_required"] = {n: r for n, r in info.args if not is_credential(n)}
-        elif endpoint != "/services/rest":
-            operation = new_path.lstrip("/")
-            meta.update(operation_id=f"flickr.{operation}", tag="upload", path_fixed=True)
-        else:
-            notes.append(Note(NAME, "request.target", "no usable method parameter",
-                              "path kept"))
-        existing = (request.headers.get("authorization") or "").split(" ", 1)[0].lower()
-        schemes = _scheme_names(credentials)
-        if existing == "oauth":  # OAuth sent as a header already (RFC 5849 3.5.1)
-            schemes = sorted({*schemes, "flickr_oauth"})
-        if schemes:
-            meta["security"] = schemes
-            meta["security_schemes"] = {s: dict(SECURITY_SCHEMES[s]) for s in schemes}
-        param_hints = {p.name: "flickr-nsid" for p in params
-                       if p.location != JSON_BODY and NSID.match(p.value)}
-        if param_hints:
-            meta["param_format_hints"] = dict(sorted(param_hints.items()))
-
+        method = _method_of(params) if endpoint == REST else ""
+        new_request = self._rewrite_request(request, endpoint, method, params, notes)
+        meta = self._request_meta(request, endpoint, method, params, notes)
         result = exchange.evolve(request=new_request)
         if exchange.response is not None:
             response, body_value = self._rewrite_response(exchange.response, method, notes)
@@ -219,6 +172,60 @@ class FlickrPlugin(Plugin):
                 meta["format_hints"] = hints
         result = result.evolve(notes=(*result.notes, *notes))
         return result.with_meta(**meta)
+
+    def _rewrite_request(self, request: Request, endpoint: str, method: str,
+                         params: list[Param], notes: list[Note]) -> Request:
+        """Method, credential and format parameters out; the path; the Authorization header."""
+        if endpoint == REST:
+            path = method_path(method) if method else request.path
+            drop = TRANSPORT_PARAMS | {"method"}
+        else:
+            path, drop = "/" + endpoint.rsplit("/", 1)[1], TRANSPORT_PARAMS
+        new = remove_params(request, lambda n: n in drop or is_credential(n))
+        credentials = list(dict.fromkeys(p.name for p in params if is_credential(p.name)))
+        if credentials and "authorization" not in new.headers:
+            header = _authorization(credentials)
+            new = new.evolve(headers=new.headers.with_added("Authorization", header))
+            notes.append(Note(NAME, "request.headers.Authorization",
+                              f"credentials in parameters: {', '.join(credentials)}", header))
+        if new.body != request.body:
+            notes.append(Note(NAME, "request.body", f"{len(request.body)} bytes",
+                              "method, credential and format parameters removed"))
+        query = new.query_string
+        target = path + (f"?{query}" if query else "")
+        if target != request.target:
+            notes.append(Note(NAME, "request.target", self.redactor.redact_target(request.target),
+                              target))
+        return new.evolve(target=target)
+
+    def _request_meta(self, request: Request, endpoint: str, method: str,
+                      params: list[Param], notes: list[Note]) -> dict[str, Any]:
+        """operation_id, tag, server, path_fixed, security, parameter facts."""
+        meta: dict[str, Any] = {"server": REST_SERVER if endpoint == REST else UPLOAD_SERVER}
+        if method:
+            meta.update(operation_id=method, tag=method.removeprefix("flickr.").split(".")[0],
+                        path_fixed=True)
+            info = self.catalog.method(method)
+            if info is not None:
+                meta["param_required"] = {n: r for n, r in info.args if not is_credential(n)}
+        elif endpoint != REST:
+            operation = endpoint.rsplit("/", 1)[1]
+            meta.update(operation_id=f"flickr.{operation}", tag="upload", path_fixed=True)
+        else:
+            notes.append(Note(NAME, "request.target", "no usable method parameter",
+                              "path kept"))
+        schemes = _scheme_names([p.name for p in params if is_credential(p.name)])
+        existing = (request.headers.get("authorization") or "").split(" ", 1)[0].lower()
+        if existing == "oauth":  # OAuth sent as a header already (RFC 5849 3.5.1)
+            schemes = sorted({*schemes, "flickr_oauth"})
+        if schemes:
+            meta["security"] = schemes
+            meta["security_schemes"] = {s: dict(SECURITY_SCHEMES[s]) for s in schemes}
+        param_hints = {p.name: "flickr-nsid" for p in params
+                       if p.location != JSON_BODY and NSID.match(p.value)}
+        if param_hints:
+            meta["param_format_hints"] = dict(sorted(param_hints.items()))
+        return meta
 
     # --- the response --------------------------------------------------------------------
 
