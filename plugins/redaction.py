@@ -12,7 +12,8 @@ What is redacted (names compared case-insensitively, see `is_secret_name`):
   key redacts everything under it, e.g. Flickr's echoed `"api_key": {"_content": "..."}`),
   JSONP-wrapped JSON and XML elements/attributes with secret names;
 - then every other occurrence, in the same exchange, of a secret value found above (raw,
-  percent-encoded or JSON-escaped) in the target, headers, text bodies, notes and meta.
+  percent-encoded or JSON-escaped) in the target, headers, text bodies, notes and meta
+  (plugins.secret_values).
 
 Invariants:
 1. Pure: the result depends only on the exchange and the configured names; idempotent.
@@ -30,7 +31,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, quote_plus, unquote_plus
+from urllib.parse import unquote_plus
 
 from observe.encoding import is_json_type, is_textual_type
 from observe.errors import BodyError
@@ -38,9 +39,10 @@ from observe.exchange import Exchange, Message, Note, Request
 from observe.headers import Headers
 from plugins.base import Plugin, check_keys, string_list
 from plugins.params import FORM, MULTIPART, body_kind, edit_pairs, edit_params, edit_query
+from plugins.secret_values import REDACTED, scrub_secret_values, with_plain_body
 
-REDACTED = "REDACTED"
 PLUGIN = "redact"
+__all__ = ["REDACTED", "RedactPlugin", "Redactor", "is_secret_name"]
 
 # a name is secret when one of its words is one of these ...
 _SECRET_WORDS = frozenset({
@@ -208,7 +210,7 @@ class Redactor:
             response = self._redact_message(response, "response", notes)
         result = exchange.evolve(request=request, response=response)
         if secrets:
-            result = self._scrub_values(result, secrets, notes)
+            result = scrub_secret_values(result, secrets, notes, PLUGIN)
         if notes:
             result = result.evolve(notes=(*result.notes, *notes))
         return result
@@ -291,7 +293,7 @@ class Redactor:
                     return message
                 notes.append(Note(PLUGIN, f"{side}.body", _encoding_word(message), REDACTED))
                 body = json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
-                return _with_plain_body(message, body.encode("utf-8"))
+                return with_plain_body(message, body.encode("utf-8"))
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -300,7 +302,7 @@ class Redactor:
         if new == text:
             return message
         notes.append(Note(PLUGIN, f"{side}.body", _encoding_word(message), REDACTED))
-        return _with_plain_body(message, new.encode("utf-8"))
+        return with_plain_body(message, new.encode("utf-8"))
 
     def _redact_text(self, text: str, mime: str) -> str:
         stripped = text.lstrip()
@@ -345,44 +347,6 @@ class Redactor:
             return text
         return '<?xml version="1.0" encoding="utf-8" ?>\n' + ET.tostring(root, encoding="unicode")
 
-    # --- the value pass ------------------------------------------------------------------
-
-    def _scrub_values(self, exchange: Exchange, secrets: set[str], notes: list[Note]) -> Exchange:
-        variants = sorted(
-            {form for s in secrets for form in _variants(s) if form}, key=len, reverse=True
-        )
-
-        def scrub(text: str) -> str:
-            for form in variants:
-                if form in text:
-                    text = text.replace(form, REDACTED)
-            return text
-
-        request = exchange.request
-        changes: dict[str, Any] = {}
-        new_request = request.evolve(
-            target=scrub(request.target),
-            headers=_scrub_headers(request.headers, scrub),
-        )
-        new_request = _scrub_body(new_request, scrub, "request", notes)
-        if new_request != request:
-            changes["request"] = new_request
-        if exchange.response is not None:
-            response = exchange.response.evolve(
-                headers=_scrub_headers(exchange.response.headers, scrub)
-            )
-            response = _scrub_body(response, scrub, "response", notes)
-            if response != exchange.response:
-                changes["response"] = response
-        new_notes = tuple(Note(n.plugin, n.field, scrub(n.old), scrub(n.new))
-                          for n in exchange.notes)
-        if new_notes != exchange.notes:
-            changes["notes"] = new_notes
-        meta = _scrub_json(dict(exchange.meta), scrub)
-        if meta != dict(exchange.meta):
-            changes["meta"] = meta
-        return exchange.evolve(**changes) if changes else exchange
-
 
 def _redact_all(value: Any) -> Any:
     if isinstance(value, dict):
@@ -396,69 +360,17 @@ def _redact_all(value: Any) -> Any:
     return REDACTED
 
 
-def _variants(secret: str) -> set[str]:
-    return {
-        secret,
-        quote(secret, safe=""),
-        quote_plus(secret, safe=""),
-        quote(secret, safe="/"),
-        json.dumps(secret)[1:-1],
-        json.dumps(secret)[1:-1].replace("/", "\\/"),
-    }
-
-
-def _scrub_headers(headers: Headers, scrub: Any) -> Headers:
-    out = Headers((n, scrub(v)) for n, v in headers)
-    return headers if out == headers else out
-
-
-def _scrub_json(value: Any, scrub: Any) -> Any:
-    if isinstance(value, str):
-        return scrub(value)
-    if isinstance(value, Mapping):
-        return {k: _scrub_json(v, scrub) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_scrub_json(v, scrub) for v in value]
-    return value
-
-
-def _scrub_body(message: Any, scrub: Any, side: str, notes: list[Note]) -> Any:
-    if not message.body or not (is_textual_type(message.mime_type) or message.mime_type == ""
-                                or message.mime_type == "multipart/form-data"):
-        return message
-    try:
-        raw = message.decoded()
-    except BodyError:
-        return message
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return message
-    new = scrub(text)
-    if new == text:
-        return message
-    notes.append(Note(PLUGIN, f"{side}.body", "secret values elsewhere in the body", REDACTED))
-    return _with_plain_body(message, new.encode("utf-8"))
-
-
 def _encoding_word(message: Message) -> str:
     if message.content_encoding:
         return f"credentials in {message.content_encoding} body (stored decoded)"
     return "credentials in body"
 
 
-def _with_plain_body(message: Any, body: bytes) -> Any:
-    headers = message.headers.without("content-encoding")
-    if "content-length" in headers:
-        headers = headers.with_set("Content-Length", str(len(body)))
-    return message.evolve(body=body, content_encoding="", headers=headers)
-
-
 def _remove_body(message: Any, side: str, notes: list[Note]) -> Any:
     notes.append(Note(PLUGIN, f"{side}.body",
                       f"undecodable {message.content_encoding or 'form'} body, "
                       f"{len(message.body)} bytes, cannot be checked for credentials", "removed"))
-    return _with_plain_body(message, b"")
+    return with_plain_body(message, b"")
 
 
 class RedactPlugin(Plugin):
