@@ -13,6 +13,7 @@ flow's timestamps and the connection endpoints; runs the plugin chain (redaction
 
 Invariants:
 1. A flow is turned into at most one exchange; one that fails in the plugin chain is counted.
+   Exchanges are logged in the order their flows finished (one worker thread, one queue).
 2. Header names, values and the request target are kept byte for byte (decoded as latin-1).
 3. Nothing is written until `restscope_log` is set; unset, the addon only counts.
 """
@@ -20,6 +21,8 @@ Invariants:
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -111,7 +114,11 @@ def flow_to_exchange(flow: http.HTTPFlow, location: str = "", index: int = 0) ->
 
 
 class RestscopeAddon:
-    """Flows in, plugin chain, rolling capture log out."""
+    """Flows in, plugin chain, rolling capture log out.
+
+    The hooks only snapshot each flow into an Exchange (cheap) and queue it; one worker thread
+    runs the plugin chain and writes the log, so neither delays the response to the client.
+    """
 
     def __init__(self, managed: bool = False) -> None:
         # a managed addon (restscope proxy) is set up by `setup`; mitmproxy options are ignored
@@ -121,6 +128,8 @@ class RestscopeAddon:
         self.writer: Any = None
         self.index = 0
         self.location = ""
+        self._queue: queue.SimpleQueue[Exchange | None] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
 
     def load(self, loader: Any) -> None:
         loader.add_option("restscope_log", str, "", "Append exchanges to this JSONL capture log.")
@@ -153,17 +162,29 @@ class RestscopeAddon:
         from observe.live.capture_log import CaptureLogWriter
         from observe.pipeline import PluginChain
 
-        self.chain = PluginChain.build(
+        chain = PluginChain.build(
             plugins, self.tally, config_path=plugin_config, redact=redact,
             report_error=lambda line: logger.warning("restscope: %s", line),
         )
         self.close()
+        self.chain = chain
         self.location = log
         self.writer = CaptureLogWriter(log, max_bytes, backups) if log else None
+        self._worker = threading.Thread(target=self._work, name="restscope-log", daemon=True)
+        self._worker.start()
 
-    def record(self, flow: http.HTTPFlow) -> None:
-        exchange = flow_to_exchange(flow, self.location, self.index)
-        self.index += 1
+    def _work(self) -> None:
+        while True:
+            exchange = self._queue.get()
+            if exchange is None:
+                return
+            try:
+                self._write(exchange)
+            except Exception as exc:  # a bad exchange must not stop the log
+                self.tally.skip("exchange", f"capture log write failed: {type(exc).__name__}")
+                logger.warning("restscope: cannot log %s: %s", exchange.request.url, exc)
+
+    def _write(self, exchange: Exchange) -> None:
         if self.chain is not None:
             result = self.chain.apply(exchange)
             if result is None:
@@ -173,6 +194,14 @@ class RestscopeAddon:
         if self.writer is not None:
             self.writer.write(exchange)
 
+    def record(self, flow: http.HTTPFlow) -> None:
+        exchange = flow_to_exchange(flow, self.location, self.index)
+        self.index += 1
+        if self._worker is None:  # not set up (no options yet): count only
+            self.tally.exchange(exchange.incomplete)
+            return
+        self._queue.put(exchange)
+
     def response(self, flow: http.HTTPFlow) -> None:
         self.record(flow)
 
@@ -181,6 +210,11 @@ class RestscopeAddon:
             self.record(flow)
 
     def close(self) -> None:
+        """Finish the queued exchanges, then close the log."""
+        if self._worker is not None:
+            self._queue.put(None)
+            self._worker.join()
+            self._worker = None
         if self.writer is not None:
             self.writer.close()
             self.writer = None
