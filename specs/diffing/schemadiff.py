@@ -112,23 +112,26 @@ class SchemaComparer:
         external = old.ref and not old.ref.startswith("#")
         if external and old.ref != new.ref:
             add("type-changed", f"external schema changed from {old.ref} to {new.ref or 'inline'}")
-        self._compare_types(old, new, add)
+        mixed = bool(old.variants) != bool(new.variants)  # compared as variants below
+        if not mixed:
+            self._compare_types(old, new, add)
+            self._compare_enums(old, new, add)
+            self._compare_constraints(old, new, add)
         if old.nullable != new.nullable:
             add("nullable-added" if new.nullable else "nullable-removed",
                 "null is now allowed" if new.nullable else "null is no longer allowed")
-        self._compare_enums(old, new, add)
-        self._compare_constraints(old, new, add)
         if old.drift != new.drift and (old.drift is not None or new.drift is not None):
             add("drift-changed", f"x-restscope-drift changed from {canonical(old.drift)} "
                                  f"to {canonical(new.drift)}")
         if old.discriminator != new.discriminator:
             add("discriminator-changed",
                 f"discriminator changed from {old.discriminator!r} to {new.discriminator!r}")
-        out.extend(self._compare_properties(old, new, direction))
-        self._compare_additional(old, new, direction, add, out)
-        if old.items is not None and new.items is not None:
-            for change in self.compare(old.items, new.items, direction):
-                out.append(_prefixed(change, "[]"))
+        if not mixed:
+            out.extend(self._compare_properties(old, new, direction))
+            self._compare_additional(old, new, direction, add, out)
+            if old.items is not None and new.items is not None:
+                for change in self.compare(old.items, new.items, direction):
+                    out.append(_prefixed(change, "[]"))
         out.extend(self._compare_variants(old, new, direction))
         return _first_of_each(out)
 
@@ -252,13 +255,33 @@ class SchemaComparer:
             for change in self.compare(old.additional, new.additional, direction):
                 out.append(_prefixed(change, "{}"))
 
+    def _labels(self, is_new: bool, view: SchemaView, other: SchemaView) -> dict[str, Node]:
+        """Variants by label. A schema without variants facing one with them counts as one
+        variant, labelled like the other side's member of the same type (string -> anyOf
+        [string, integer] is one variant added, not a rewrite)."""
+        doc = self.new_doc if is_new else self.base_doc
+        if not view.variants:
+            node = (view.source, view.pointer)
+            other_doc = self.base_doc if is_new else self.new_doc
+            for index, member in enumerate(other.variants):
+                if self.view(not is_new, member).types == view.types:
+                    return {other.variant_label(other_doc, member, index): node}
+            return {"|".join(sorted(view.types or ())) or "any": node}
+        labels: dict[str, Node] = {}
+        for index, node in enumerate(view.variants):
+            label = view.variant_label(doc, node, index)
+            if label in labels:
+                label = f"{label}#{index}"
+            labels[label] = node
+        return labels
+
     def _compare_variants(self, old: SchemaView, new: SchemaView,
                           direction: str) -> list[Change]:
         if not old.variants and not new.variants:
             return []
         out: list[Change] = []
-        old_labels = _labels(self.base_doc, old)
-        new_labels = _labels(self.new_doc, new)
+        old_labels = self._labels(False, old, new)
+        new_labels = self._labels(True, new, old)
         kind = new.variant_kind or old.variant_kind
         for label in sorted(set(old_labels) - set(new_labels)):
             out.append(Change("variant-removed", (), new.pointer,
@@ -328,14 +351,6 @@ def _first_of_each(changes: list[Change]) -> list[Change]:
     return unique
 
 
-def _labels(doc: dict[str, Any], view: SchemaView) -> dict[str, Node]:
-    labels: dict[str, Node] = {}
-    for index, node in enumerate(view.variants):
-        label = view.variant_label(doc, node, index)
-        if label in labels:
-            label = f"{label}#{index}"
-        labels[label] = node
-    return labels
 
 
 def _bound(constraints: dict[str, Any], key: str, upper: bool) -> float | None:

@@ -77,6 +77,7 @@ class SchemaView:
     """The parts of a schema the rules compare, with every spelling normalized."""
 
     pointer: str
+    source: Any = None  # the raw schema (after following $refs)
     ref: str = ""
     types: frozenset[str] | None = None
     nullable: bool = False
@@ -96,7 +97,7 @@ class SchemaView:
     @classmethod
     def of(cls, doc: dict[str, Any], schema: Any, pointer: str) -> SchemaView:
         schema, pointer, ref = resolve_ref(doc, schema, pointer)
-        view = cls(pointer=pointer, ref=ref)
+        view = cls(pointer=pointer, source=schema, ref=ref)
         if not isinstance(schema, dict):
             return view
         view._absorb(doc, schema, pointer, depth=0)
