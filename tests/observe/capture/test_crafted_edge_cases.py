@@ -12,14 +12,18 @@ HEAD/204/304 and close-delimited bodies.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scapy.layers.inet import TCP
 from scapy.packet import Raw
 
 from observe.capture import pcap_source
+from observe.errors import InputError
 from observe.exchange import Exchange
 from observe.sources import ReadOptions
 from observe.tally import Tally
@@ -363,3 +367,44 @@ def test_progress_callback_sees_the_whole_file(tmp_path: Path) -> None:
     assert len(exchanges) == 2
     assert sum(seen) == path.stat().st_size
     assert tally.counts["packets"] == tally.counts["tcp segments"] > 0
+
+
+# ---- robustness: damaged captures never crash -------------------------------------------
+
+_DAMAGE_BASE: dict[str, bytes] = {}
+
+
+def _damage_base() -> bytes:
+    """A pcap of two connections (IPv4 and IPv6) with a chunked response, built once."""
+    if not _DAMAGE_BASE:
+        chunked = http_response(200, b"4\r\nabcd\r\n0\r\n\r\n",
+                                [("Transfer-Encoding", "chunked")], length=False)
+        dialogue = [*simple_dialogue(2), ("c", http_request("GET", "/c")), ("s", chunked)]
+        first = tcp_conversation(dialogue, mss=48)
+        second = tcp_conversation(simple_dialogue(1), client=CLIENT6, server=SERVER6,
+                                  ipv6=True, mss=48)
+        with tempfile.TemporaryDirectory() as folder:
+            path = write_pcap(Path(folder) / "base.pcap", frames(first + second, 1), 1)
+            _DAMAGE_BASE["pcap"] = path.read_bytes()
+    return _DAMAGE_BASE["pcap"]
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_damaged_captures_are_read_or_refused_never_crash(
+    tmp_path: Path, data: st.DataObject
+) -> None:
+    """Flipped bytes anywhere (headers, lengths, payloads) and cuts: an InputError or exchanges."""
+    content = bytearray(_damage_base())
+    for _ in range(data.draw(st.integers(1, 8))):
+        position = data.draw(st.integers(0, len(content) - 1))
+        content[position] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(len(content) // 2, len(content)))
+    path = tmp_path / "damaged.pcap"
+    path.write_bytes(bytes(content[:cut]))
+    try:
+        exchanges, _ = read(path)
+    except InputError:
+        return
+    assert all(isinstance(e, Exchange) for e in exchanges)
