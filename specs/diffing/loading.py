@@ -84,9 +84,12 @@ def read_source_text(source: str) -> tuple[str, str]:
         ref, sep, path = source[4:].partition(":")
         if not sep or not ref or not path:
             raise InputError(f"{source}: write git sources as git:REF:path, e.g. git:main:api.yaml")
+        # `REF:./path` is resolved from the current directory, like a file argument
+        spec_path = path if path.startswith(("/", "./", "../")) else f"./{path}"
         try:
             result = subprocess.run(
-                ["git", "show", f"{ref}:{path}"], capture_output=True, check=False, timeout=60,
+                ["git", "show", f"{ref}:{spec_path}"], capture_output=True, check=False,
+                timeout=60,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise InputError(f"{source}: cannot run git ({exc})") from exc

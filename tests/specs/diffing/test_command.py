@@ -195,3 +195,46 @@ def test_unusable_input_exits_2_with_one_line(tmp_path: Path, specs, content: st
 def test_missing_file_exits_2(specs) -> None:
     code, _, err = _run(specs[0], "/nonexistent/spec.yaml")
     assert code == 2 and "cannot read spec" in err
+
+
+def test_git_paths_are_relative_to_the_current_directory(tmp_path: Path, monkeypatch) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args],
+                       cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "api").mkdir()
+    spec = tmp_path / "api" / "spec.yaml"
+    spec.write_text(yaml.safe_dump(BASE))
+    git("add", "api/spec.yaml")
+    git("commit", "-qm", "base")
+    spec.write_text(yaml.safe_dump(_new_spec()))
+    monkeypatch.chdir(tmp_path / "api")
+    code, out, err = _run("git:HEAD:spec.yaml", "spec.yaml", "--format", "json")
+    assert code == 1, err
+    assert json.loads(out)["summary"] == {"breaking": 1, "warning": 1, "info": 1}
+
+
+def test_a_malformed_ignore_file_is_unusable_input(specs, tmp_path: Path) -> None:
+    ignore = tmp_path / "accepted.yaml"
+    ignore.write_text("rule: not-a-list\n")
+    code, out, err = _run(*specs, "--ignore", str(ignore))
+    assert code == 2 and out == "" and "must be a YAML list" in err
+
+
+def test_text_output_is_coloured_on_a_terminal(monkeypatch) -> None:
+    import io
+
+    from specs.diffing.report import render_text
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    stream = Terminal()
+    render_text([Finding("path-removed", Severity.BREAKING, "/a", "path /a removed")], stream,
+                "diff")
+    assert "\x1b[" in stream.getvalue() and "path-removed" in stream.getvalue()
