@@ -149,6 +149,9 @@ class Checker:
         if match is None:
             path = request.path if exchange.meta.get("path_fixed") else _generic_path(
                 request.path)
+            rpc = [f"{k}={v}" for k, v in request.query if k in self.index.query_keys]
+            if rpc:  # an RPC call: the method parameter names the operation
+                path = f"{path}?{'&'.join(rpc)}"
             known = self.index.knows_path(request.path, request.query)
             message = (f"method {request.method} is not documented for this path" if known
                        else "no operation in the spec matches this request")

@@ -90,6 +90,7 @@ class OperationIndex:
         self.templates = sorted(
             (t for p in self.paths for t in _templates_for(p)),
             key=lambda t: (-t.literals - len(t.query), len(t.names), t.path))
+        self.query_keys = frozenset(k for t in self.templates for k, _ in t.query)
         self.base_paths = sorted(
             {urlsplit(str(s.get("url", ""))).path.rstrip("/")
              for s in doc.get("servers") or [] if isinstance(s, dict)} - {""},

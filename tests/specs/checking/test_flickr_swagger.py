@@ -15,7 +15,7 @@ import yaml
 from click.testing import CliRunner
 
 from observe.cli import cli
-from tests.conftest import REPO
+from tests.conftest import REPO, corpus_path
 from tests.specs.diffing.flickr import flickr_openapi
 
 pytestmark = pytest.mark.corpus
@@ -50,3 +50,21 @@ def test_sample_capture_against_flickrs_swagger_file(tmp_path: Path) -> None:
     # the api_key the spec requires travels in the Authorization header after the plugin,
     # so it is not reported missing; and no example shows a credential
     assert "api_key" not in result.stdout.replace("flickr_api_key", "")
+
+
+def test_raw_rpc_calls_match_the_swagger_files_method_paths(tmp_path: Path) -> None:
+    # without the plugin, calls stay `/services/rest/?method=flickr.x.y`; the server base path
+    # `/services` and the `method` query pair pick the Swagger operation
+    spec = tmp_path / "flickr.yaml"
+    spec.write_text(yaml.safe_dump(flickr_openapi(), sort_keys=False))
+    folder = corpus_path("flickr_responses", "xml_vcr_cassettes")
+    result = CliRunner().invoke(cli, ["specs", "check", str(spec),
+                                      *sorted(str(p) for p in folder.glob("*.yml")),
+                                      "--format", "json"])
+    findings = json.loads(result.stdout)["findings"]
+    unknown = {f["location"] for f in findings if f["rule"] == "operation-unknown"}
+    assert unknown == {f"GET /services/rest/?method=flickr.{name}" for name in (
+        "galleries.getListForPhoto", "people.getPublicPhotos", "photos.getAllContexts",
+        "profile.getProfile", "test.null", "urls.lookupUser")}
+    xml = {f["location"] for f in findings if f["rule"] == "response-media-type-unknown"}
+    assert "GET /rest?method=flickr.photos.getInfo response 200 text/xml" in xml
