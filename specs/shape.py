@@ -19,9 +19,10 @@ Invariants (the merge laws, property-tested):
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
-from specs.formats import detect_integer_formats, detect_string_formats
+from specs.formats import UNIX_SECONDS, detect_integer_formats, detect_string_formats
 
 VALUE_CAP = 24  # distinct scalar values kept per shape
 VALUE_MAX_LENGTH = 64  # longer strings are never enum candidates (they set `overflow`)
@@ -34,6 +35,7 @@ _ID_KEY = re.compile(
 )
 
 
+@lru_cache(maxsize=1 << 14)
 def is_id_key(key: str) -> bool:
     """Whether an object key is an id (numeric, NSID, UUID, long hex): such keys form a map."""
     return bool(_ID_KEY.match(key))
@@ -96,15 +98,26 @@ class Shape:
     # --- streaming -------------------------------------------------------------------------
 
     def add(self, value: Any, loc: str = "") -> None:
-        """Count one observed value (mutates; the hot path)."""
+        """Count one observed value (mutates; the hot path: one type dispatch, few dict ops)."""
         self.count += 1
         kind = type(value)
+        types = self.types
         if kind is str:
+            types["string"] = types.get("string", 0) + 1
             variant = "string:" + self._add_string(value)
         elif kind is dict:
+            types["object"] = types.get("object", 0) + 1
             variant = "object"
             self._add_object(value, loc)
+        elif kind is int:
+            types["integer"] = types.get("integer", 0) + 1
+            variant = "integer"
+            if value >= UNIX_SECONDS[0]:  # smaller integers have no format
+                for name in detect_integer_formats(value):
+                    _bump(self.formats, "int:" + name)
+            self._scalar(f"i:{value}")
         elif kind is list:
+            types["array"] = types.get("array", 0) + 1
             variant = "array"
             items = self.items
             if items is None:
@@ -112,26 +125,19 @@ class Shape:
             for element in value:
                 items.add(element, loc)
         elif kind is bool:
+            types["boolean"] = types.get("boolean", 0) + 1
             variant = "boolean"
             self._scalar("b:true" if value else "b:false")
-        elif kind is int:
-            variant = "integer"
-            for name in detect_integer_formats(value):
-                _bump(self.formats, "int:" + name)
-            self._scalar(f"i:{value}")
         elif kind is float:
+            types["number"] = types.get("number", 0) + 1
             variant = "number"
             self._example(f"n:{value!r}")
         elif value is None:
             self.nulls += 1
-            if loc < self.where.get("null", NO_WHERE):
-                self.where["null"] = loc
-            return
+            variant = "null"
         else:  # not a JSON value: count it as its text
+            types["string"] = types.get("string", 0) + 1
             variant = "string:" + self._add_string(str(value))
-        types = self.types
-        base = variant[:6] if variant[0] == "s" else variant
-        types[base] = types.get(base, 0) + 1
         where = self.where
         if loc < where.get(variant, NO_WHERE):
             where[variant] = loc
@@ -156,14 +162,14 @@ class Shape:
     def _add_object(self, value: dict[str, Any], loc: str) -> None:
         properties = self.properties
         for key, item in value.items():
-            if is_id_key(key):
-                holder = self.map_values
-                if holder is None:
-                    holder = self.map_values = Shape()
-                holder.add(item, loc)
-                continue
             shape = properties.get(key)
             if shape is None:
+                if is_id_key(key):
+                    holder = self.map_values
+                    if holder is None:
+                        holder = self.map_values = Shape()
+                    holder.add(item, loc)
+                    continue
                 shape = properties[key] = Shape()
             shape.add(item, loc)
 
