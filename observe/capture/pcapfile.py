@@ -299,9 +299,9 @@ def _interface(
         value = body[pos + 4:pos + 4 + length]
         if code == 0:
             break
-        if code == 9 and length >= 1:
+        if code == 9 and len(value) >= 1:
             units = _units_per_second(value[0])
-        elif code == 14 and length >= 8:
+        elif code == 14 and len(value) >= 8:
             offset = struct.unpack_from(order + "q", value, 0)[0]
         pos += 4 + ((length + 3) & ~3)
     return linktype, units, offset, snaplen
@@ -357,6 +357,9 @@ def _read_pcapng(
             buffer.pos = pos + total
             first = False
             if block_type in (EPB, OPB):
+                if len(body) < 20:
+                    tally.skip("record", "packet block with a bad interface or length")
+                    continue
                 if block_type == EPB:
                     interface_id, high, low, caplen, _origlen = struct.unpack_from(
                         order + "IIIII", body, 0

@@ -371,32 +371,42 @@ def test_progress_callback_sees_the_whole_file(tmp_path: Path) -> None:
 
 # ---- robustness: damaged captures never crash -------------------------------------------
 
-_DAMAGE_BASE: dict[str, bytes] = {}
+_DAMAGE_BASES: dict[str, bytes] = {}
 
 
-def _damage_base() -> bytes:
-    """A pcap of two connections (IPv4 and IPv6) with a chunked response, built once."""
-    if not _DAMAGE_BASE:
+def _damage_bases() -> dict[str, bytes]:
+    """Two connections (IPv4 on Ethernet, IPv6 on SLL) with a chunked response, as a pcap, a
+    pcapng of each byte order and a gzipped pcapng; built once."""
+    if not _DAMAGE_BASES:
         chunked = http_response(200, b"4\r\nabcd\r\n0\r\n\r\n",
                                 [("Transfer-Encoding", "chunked")], length=False)
         dialogue = [*simple_dialogue(2), ("c", http_request("GET", "/c")), ("s", chunked)]
-        first = tcp_conversation(dialogue, mss=48)
-        second = tcp_conversation(simple_dialogue(1), client=CLIENT6, server=SERVER6,
-                                  ipv6=True, mss=48)
-        with tempfile.TemporaryDirectory() as folder:
-            path = write_pcap(Path(folder) / "base.pcap", frames(first + second, 1), 1)
-            _DAMAGE_BASE["pcap"] = path.read_bytes()
-    return _DAMAGE_BASE["pcap"]
+        first = frames(tcp_conversation(dialogue, mss=48), 1)
+        second = frames(tcp_conversation(simple_dialogue(1), client=CLIENT6, server=SERVER6,
+                                         ipv6=True, mss=48), 113)
+        interfaces = [Interface(1), Interface(113, tsresol=9)]
+        packets = [(0, t, f) for t, f in first] + [(1, t, f) for t, f in second]
+        with tempfile.TemporaryDirectory() as name:
+            folder = Path(name)
+            _DAMAGE_BASES["pcap"] = write_pcap(folder / "a", first, 1).read_bytes()
+            for order in "<>":
+                _DAMAGE_BASES[f"pcapng{order}"] = write_pcapng(
+                    folder / "b", interfaces, packets, order=order, statistics=True
+                ).read_bytes()
+            _DAMAGE_BASES["pcapng.gz"] = write_pcapng(folder / "c", interfaces, packets,
+                                                      gz=True).read_bytes()
+    return _DAMAGE_BASES
 
 
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=80, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_damaged_captures_are_read_or_refused_never_crash(
     tmp_path: Path, data: st.DataObject
 ) -> None:
     """Flipped bytes anywhere (headers, lengths, payloads) and cuts: an InputError or exchanges."""
-    content = bytearray(_damage_base())
+    bases = _damage_bases()
+    content = bytearray(bases[data.draw(st.sampled_from(sorted(bases)))])
     for _ in range(data.draw(st.integers(1, 8))):
         position = data.draw(st.integers(0, len(content) - 1))
         content[position] = data.draw(st.integers(0, 255))

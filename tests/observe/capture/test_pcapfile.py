@@ -234,3 +234,14 @@ def test_pcapng_sections_of_both_byte_orders_in_one_file(tmp_path: Path) -> None
     assert [(lt, f) for _, lt, f in read] == [(1, f) for _, f in ethernet] + [
         (101, f) for _, f in raw
     ]
+
+
+def test_pcapng_packet_block_too_short_for_its_fields_is_counted(tmp_path: Path) -> None:
+    captured = _captured()
+    whole = write_pcapng(tmp_path / "w", [Interface(1)], [(0, t, f) for t, f in captured])
+    short = struct.pack("<II", 6, 20) + b"\x00" * 8 + struct.pack("<I", 20)  # an 8-byte body
+    path = tmp_path / "short.pcapng"
+    path.write_bytes(whole.read_bytes() + short)
+    tally = Tally()
+    assert len(_read(path, tally)) == len(captured)
+    assert tally.skipped_of("record") == {"packet block with a bad interface or length": 1}
