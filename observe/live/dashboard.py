@@ -121,7 +121,7 @@ def operations_table(table_rows: list[Row], state: ViewState, now_wall: float,
 
 
 def render(monitor: LiveMonitor, state: ViewState, source: str, now_wall: float,
-           width: int = 200) -> Group:
+           width: int = 200, interactive: bool = True) -> Group:
     try:
         pattern = compile_filter(state.pattern)
     except InputError:  # typed live: an unfinished pattern is taken literally
@@ -142,8 +142,11 @@ def render(monitor: LiveMonitor, state: ViewState, source: str, now_wall: float,
     for record in list(monitor.recent_drifts)[-8:][::-1]:
         drift.add_row(_clock(record.time), record.operation, record.drift.rule,
                       record.drift.location, str(record.count))
-    keys = Text("keys: 1-9 sort  s next  r reverse  / filter  c clear  q quit", style="dim")
-    return Group(head, operations_table(table_rows, state, now_wall, width), drift, keys)
+    parts = [head, operations_table(table_rows, state, now_wall, width), drift]
+    if interactive:
+        parts.append(Text("keys: 1-9 sort  s next  r reverse  / filter  c clear  q quit",
+                          style="dim"))
+    return Group(*parts)
 
 
 @contextlib.contextmanager

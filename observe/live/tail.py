@@ -56,7 +56,8 @@ def print_snapshot(session: TailSession, as_json: bool, sort: str, pattern: str 
 
     state = ViewState(sort=sort, pattern=pattern or "")
     console = Console(width=160, soft_wrap=False)
-    console.print(render(session.monitor, state, str(session.path), time.time(), console.width))
+    console.print(render(session.monitor, state, str(session.path), time.time(), console.width,
+                         interactive=False))
 
 
 class _Stop:

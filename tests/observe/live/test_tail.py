@@ -84,3 +84,16 @@ def test_tail_errors_are_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["tail", str(tmp_path / "log.jsonl"), "--once",
                                       "--filter", "("])
     assert result.exit_code == 2 and "not a valid pattern" in result.output
+
+
+def test_tail_follow_prints_one_plain_line_per_event_for_grep(tmp_path: Path) -> None:
+    path = tmp_path / "log.jsonl"
+    _write_log(path)
+    result = CliRunner().invoke(cli, ["tail", str(path), "--follow", "--duration", "0",
+                                      "--filter", "orders"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "2023-11-14T22:13:50.000Z NEW-OPERATION POST /orders first seen (status 500)"
+    assert any(" ERROR-BURST POST /orders 5 errors in 5 requests over 10s" in li for li in lines)
+    assert not any("/users/" in line for line in lines)
+    assert lines[-1].split(" ", 2)[1] == "SUMMARY"
