@@ -108,7 +108,11 @@ class Connection:
 
     def message_head(self, message: Message) -> int:
         if message.is_request:
-            if message.ack is not None and message.ack == message.previous_ack:
+            if (
+                message.ack is not None
+                and message.ack == message.previous_ack
+                and self.requests.messages > 1
+            ):
                 # sent before any answer to the previous request arrived
                 self.pipelining = True
             self.unanswered.append(message)
@@ -193,9 +197,8 @@ class Connection:
         if last.end_seq is not None and seq_before(ack, last.end_seq):
             # the server answered before it had read `last`: an earlier request
             return _SKIP if sent_before == 1 else self._unsure(response)
-        if last.previous_ack is None and last.after_loss:
-            # nothing is known of what the client sent just before: a lost request may have
-            # been pipelined with `last`
+        if last.after_loss and (last.previous_ack is None or last.previous_ack == last.ack):
+            # a lost request may have been pipelined with `last`
             return self._unsure(response)
         for _ in range(sent_before - 1):
             lost = self._take_unanswered()

@@ -172,16 +172,33 @@ class MessageReader:
 
     # -- StreamSink -------------------------------------------------------------------------
 
-    def data(self, payload: bytes, timestamp: float, seq: int, ack: int | None) -> None:
-        """Queue contiguous data; it is parsed at the next `push` (or when the queue is big)."""
+    def data(
+        self, payload: bytes, timestamp: float, seq: int, ack: int | None, push: int = 0,
+    ) -> None:
+        """Take contiguous data: parse it now when `push` is set and nothing is queued (the
+        common case), otherwise queue it until the next `push`."""
         batch = self.batch
+        if push and not batch and self.plain and not self.listener.bodiless_due:
+            self._chunk = (timestamp, seq, ack, timestamp, (seq + len(payload)) & SEQ_MASK)
+            try:
+                self._parser.feed_data(payload)
+            except httptools.HttpParserUpgrade as upgrade:
+                self._upgraded(payload[upgrade.args[0]:])
+            except httptools.HttpParserError as error:
+                self._parse_error(error)
+            if self._head_stop:
+                self._lost_step()
+            return
+        if batch and ack != self._batch_start[2]:
+            # a batch never mixes ACKs: pairing after a gap reads them per message
+            self.push()
         if not batch:
             self._batch_start = (timestamp, seq, ack)
             self._batch_size = 0
         batch.append(payload)
         self._batch_size += len(payload)
         self._batch_end_ts = timestamp
-        if self._batch_size > _BATCH_LIMIT:
+        if push or self._batch_size > _BATCH_LIMIT:
             self.push()
 
     def push(self) -> None:
@@ -194,17 +211,7 @@ class MessageReader:
         timestamp, seq, ack = self._batch_start
         self._chunk = (timestamp, seq, ack, self._batch_end_ts, (seq + len(payload)) & SEQ_MASK)
         if self.plain:
-            if self.listener.bodiless_due:
-                self._feed_carefully(payload)
-                return
-            try:
-                self._parser.feed_data(payload)
-            except httptools.HttpParserUpgrade as upgrade:
-                self._upgraded(payload[upgrade.args[0]:])
-            except httptools.HttpParserError as error:
-                self._parse_error(error)
-            if self._head_stop:
-                self._lost_step()
+            self._feed(payload)
             return
         if self.stopped:
             return

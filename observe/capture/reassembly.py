@@ -29,7 +29,9 @@ DEFAULT_MAX_PENDING = 4 * 1024 * 1024
 class StreamSink(Protocol):
     """What a `HalfStream` delivers to: ordered data and explicit holes."""
 
-    def data(self, payload: bytes, timestamp: float, seq: int, ack: int | None) -> None: ...
+    def data(
+        self, payload: bytes, timestamp: float, seq: int, ack: int | None, push: int = 0,
+    ) -> None: ...
 
     def gap(self, size: int) -> None: ...
 
@@ -87,8 +89,11 @@ class HalfStream:
         if self.fin_seq is None:
             self.fin_seq = seq_after_payload & SEQ_MASK
 
-    def add(self, seq: int, payload: bytes, timestamp: float, ack: int | None) -> None:
-        """Take one segment's payload (non-empty) in capture order."""
+    def add(
+        self, seq: int, payload: bytes, timestamp: float, ack: int | None, push: int = 0,
+    ) -> None:
+        """Take one segment's payload (non-empty) in capture order; `push` (the segment's PSH)
+        is passed on with data delivered at once."""
         expected = self.next_seq
         if expected is None:
             # a stream seen without its SYN starts at the first byte seen
@@ -96,7 +101,7 @@ class HalfStream:
         offset = (seq - expected) & SEQ_MASK
         if offset == 0:
             self.next_seq = (seq + len(payload)) & SEQ_MASK
-            self.sink.data(payload, timestamp, seq, ack)
+            self.sink.data(payload, timestamp, seq, ack, push)
             if self.pending:
                 self._drain()
             return
@@ -107,7 +112,7 @@ class HalfStream:
                 return
             payload = payload[behind:]
             self.next_seq = (expected + len(payload)) & SEQ_MASK
-            self.sink.data(payload, timestamp, expected, ack)
+            self.sink.data(payload, timestamp, expected, ack, push)
             if self.pending:
                 self._drain()
             return

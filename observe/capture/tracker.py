@@ -89,9 +89,15 @@ class ConnectionTracker:
                 if other_reader.batch:
                     # the other side spoke first: parse what it said before this
                     other_reader.push()
-                stream.add(seq, payload, timestamp, ack if flags & ACK else None)
-                if flags & PSH:
-                    reader.push()
+                if seq == stream.next_seq and not stream.pending:
+                    # in order (HalfStream.add's first case, inlined for speed)
+                    stream.next_seq = (seq + len(payload)) & SEQ_MASK
+                    reader.data(payload, timestamp, seq, ack if flags & ACK else None,
+                                flags & PSH)
+                else:
+                    stream.add(seq, payload, timestamp, ack if flags & ACK else None)
+                    if flags & PSH:
+                        reader.push()
             else:
                 self.tally.skip("packet", connection.dead)
         if flags & _CONTROL or connection.fin_seen:
@@ -166,6 +172,9 @@ class ConnectionTracker:
             first = (segment.seq + 1) & SEQ_MASK
             if stream.next_seq is None:
                 stream.start(first)
+                if not from_client and connection.requests.last_ack is None:
+                    # what the client's first request acknowledges
+                    connection.requests.last_ack = first
             elif from_client and not flags & ACK and stream.next_seq != first:
                 # the 4-tuple is reused by a new connection
                 self._close(connection, reset=False)

@@ -11,7 +11,9 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[tuple[str, object]] = []
 
-    def data(self, payload: bytes, timestamp: float, seq: int, ack: int | None) -> None:
+    def data(
+        self, payload: bytes, timestamp: float, seq: int, ack: int | None, push: int = 0,
+    ) -> None:
         self.events.append(("data", payload))
 
     def gap(self, size: int) -> None:
