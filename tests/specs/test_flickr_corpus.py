@@ -45,8 +45,8 @@ def _formats(node: Any, found: dict[str, set[str]], name: str = "") -> None:
 @pytest.fixture(scope="module")
 def flickr_spec() -> dict[str, Any]:
     try:
-        from observe.cli import process_exchanges
         import plugins.flickr  # noqa: F401
+        from observe.cli import process_exchanges
     except ImportError as exc:  # pragma: no cover - only before the plugin lands
         pytest.skip(f"flickr plugin or readers not available: {exc}")
     paths = _cassettes()
