@@ -35,8 +35,9 @@ def read(path: Path, options: ReadOptions, tally: Tally) -> Iterator[Exchange]:
     decode = decoder.decode
     feed = tracker.feed
     packets = segments = 0
+    records = read_frames(path, tally, options.on_bytes, LINK_TYPES)
     try:
-        for timestamp, linktype, frame in read_frames(path, tally, options.on_bytes, LINK_TYPES):
+        for timestamp, linktype, frame in records:
             packets += 1
             segment = decode(timestamp, linktype, frame)
             if segment is None:
@@ -47,6 +48,7 @@ def read(path: Path, options: ReadOptions, tally: Tally) -> Iterator[Exchange]:
                 yield from exchanges
         yield from tracker.finish()
     finally:
+        records.close()  # the file is closed now, even when the consumer stops early
         tally.count("packets", packets)
         tally.count("tcp segments", segments)
         decoder.flush_counts()

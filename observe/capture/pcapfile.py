@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Callable, Container, Iterator
+from collections.abc import Callable, Container, Generator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -194,7 +194,7 @@ def read_frames(
     tally: Tally,
     on_bytes: Callable[[int], None] | None = None,
     link_types: Container[int] | None = None,
-) -> Iterator[Frame]:
+) -> Generator[Frame, None, None]:
     """Every packet of the capture file at `path`, as (timestamp, linktype, frame bytes).
 
     Errors about the file as a whole (empty, garbage, unreadable) are raised by this call;
@@ -236,7 +236,7 @@ def _stop(path: Path, tally: Tally, records: int, reason: str, detail: str) -> N
 
 def _read_pcap(
     path: Path, buffer: _Buffer, tally: Tally, link_types: Container[int] | None
-) -> Iterator[Frame]:
+) -> Generator[Frame, None, None]:
     try:
         if not buffer.fill(24):
             raise TruncatedInputError(f"{path}: the file ends inside its 24-byte pcap header")
@@ -309,7 +309,7 @@ def _interface(
 
 def _read_pcapng(
     path: Path, buffer: _Buffer, tally: Tally, link_types: Container[int] | None
-) -> Iterator[Frame]:
+) -> Generator[Frame, None, None]:
     try:
         order = "<"
         interfaces: list[tuple[int, int, int, int]] = []

@@ -418,3 +418,14 @@ def test_damaged_captures_are_read_or_refused_never_crash(
     except InputError:
         return
     assert all(isinstance(e, Exchange) for e in exchanges)
+
+
+def test_stopping_early_still_counts_and_closes(tmp_path: Path) -> None:
+    path = FORMAT_MATRIX["pcap-le-micro"](tmp_path)
+    tally = Tally()
+    exchanges = pcap_source.read(path, ReadOptions(), tally)
+    first = next(exchanges)
+    exchanges.close()  # type: ignore[attr-defined]
+    assert first.request.target == "/items/0"
+    _, whole = read(path)
+    assert 0 < tally.counts["packets"] < whole.counts["packets"]
