@@ -91,9 +91,10 @@ class OperationIndex:
             (t for p in self.paths for t in _templates_for(p)),
             key=lambda t: (-t.literals - len(t.query), len(t.names), t.path))
         self.query_keys = frozenset(k for t in self.templates for k, _ in t.query)
+        servers = doc.get("servers") if isinstance(doc.get("servers"), list) else []
         self.base_paths = sorted(
             {urlsplit(str(s.get("url", ""))).path.rstrip("/")
-             for s in doc.get("servers") or [] if isinstance(s, dict)} - {""},
+             for s in servers if isinstance(s, dict)} - {""},
             key=len, reverse=True)
 
     def candidates(self, path: str) -> list[str]:

@@ -251,7 +251,8 @@ def _alternatives(doc: dict[str, Any], op: dict[str, Any]) -> dict[frozenset[str
     result: dict[frozenset[str], dict[str, set[str]]] = {}
     for requirement in raw if isinstance(raw, list) else []:
         if isinstance(requirement, dict):
-            scopes = {str(k): {str(s) for s in (v or [])} for k, v in requirement.items()}
+            scopes = {str(k): {str(s) for s in v} if isinstance(v, list) else set()
+                      for k, v in requirement.items()}
             result[frozenset(scopes)] = scopes
     return result
 

@@ -115,11 +115,12 @@ class SchemaView:
             self.types = types if self.types is None else (self.types & types or types)
         if nullable or schema.get("nullable") is True:
             self.nullable = True
-        for name, sub in (schema.get("properties") or {}).items():
+        properties = schema.get("properties")
+        for name, sub in (properties.items() if isinstance(properties, dict) else ()):
             self.properties.setdefault(str(name), (sub, join_pointer(pointer, "properties", name)))
         required = schema.get("required")
         if isinstance(required, list):
-            self.required.update(str(r) for r in required)
+            self.required.update(str(r) for r in required if isinstance(r, str | int))
         if "additionalProperties" in schema:
             extra = schema["additionalProperties"]
             self.additional = extra if isinstance(extra, bool) else (
@@ -157,7 +158,8 @@ class SchemaView:
         self.write_only = self.write_only or schema.get("writeOnly") is True
         if "x-restscope-drift" in schema and self.drift is None:
             self.drift = schema["x-restscope-drift"]
-        for index, member in enumerate(schema.get("allOf") or []):
+        members = schema.get("allOf")
+        for index, member in enumerate(members if isinstance(members, list) else []):
             self._absorb_ref(doc, member, join_pointer(pointer, "allOf", index), depth)
 
     def _absorb_ref(self, doc: dict[str, Any], member: Any, pointer: str, depth: int) -> None:
