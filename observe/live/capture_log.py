@@ -154,10 +154,12 @@ class LogFollower:
         path: str | os.PathLike[str],
         tally: Tally | None = None,
         codec: LineCodec | None = None,
+        wait: bool = False,
     ) -> None:
         self.path = Path(path)
         self.tally = tally if tally is not None else Tally()
         self.codec = codec or jsonl_codec()
+        self.wait = wait  # a missing log is waited for (followers) instead of an error
         self._handle: IO[bytes] | None = None
         self._inode: tuple[int, int] | None = None
         self._partial = b""
@@ -242,6 +244,8 @@ class LogFollower:
         out: list[Exchange] = []
         if not self._started:
             if not self.path.exists() and _inode(rotated_path(self.path, 1)) is None:
+                if self.wait:
+                    return out
                 raise InputError(f"{self.path}: no such capture log")
             self._started = True
             self._backups_after(None, out)

@@ -179,15 +179,15 @@ def tail_command(log: Path, spec: Path | None, follow: bool, as_json: bool, once
         from observe.live.checking import load_checker
 
         check = load_checker(spec)
-    session = TailSession(log, check, summary_every)
+    session = TailSession(log, check, summary_every, wait=not once)
+    if not once and not log.exists():
+        click.echo(f"restscope: waiting for {log} to be written", err=True)
     if once:
         print_snapshot(session, as_json, sort, pattern, _echo)
     elif follow:
         follow_events(session, as_json, pattern, _echo, duration=duration)
     else:
         from observe.live.dashboard import ViewState, run_dashboard
-
-        session.poll()  # the backlog: fail early on a missing log
 
         def poll() -> int:
             return len(session.poll())

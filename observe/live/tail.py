@@ -25,10 +25,10 @@ class TailSession:
     """A capture log followed into a monitor."""
 
     def __init__(self, path: Path, check: Callable[..., list[Drift]] | None,
-                 summary_every: float = 60.0) -> None:
+                 summary_every: float = 60.0, wait: bool = False) -> None:
         self.path = path
         self.tally = Tally()
-        self.follower = LogFollower(path, self.tally)
+        self.follower = LogFollower(path, self.tally, wait=wait)
         self.monitor = LiveMonitor(check, summary_every=summary_every)
 
     def poll(self) -> list[Event]:

@@ -21,6 +21,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO
+from urllib.parse import parse_qsl
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -32,8 +33,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         sent = self.rfile.read(length) if length else b""
-        path = self.path.split("?", 1)[0]
-        if path.startswith("/fail"):
+        path, _, query = self.path.partition("?")
+        if path.startswith("/services/rest"):  # Flickr-style RPC: errors are 200 + stat=fail
+            method = dict(parse_qsl(query)).get("method", "")
+            status = 200
+            if method == "flickr.photos.delete":
+                body = {"stat": "fail", "code": 1, "message": "Photo not found"}
+            else:
+                body = {"photo": {"id": "2733", "title": {"_content": "x"}}, "stat": "ok"}
+        elif path.startswith("/fail"):
             status, body = 500, {"stat": "fail", "message": "boom"}
         elif path.startswith("/missing"):
             status, body = 404, {"error": "not found"}

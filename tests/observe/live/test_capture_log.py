@@ -89,3 +89,12 @@ def test_bad_lines_are_counted_and_skipped(tmp_path: Path) -> None:
 def test_a_missing_log_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such capture log"):
         LogFollower(tmp_path / "nope.jsonl", codec=SIMPLE_CODEC).poll()
+
+
+def test_a_follower_told_to_wait_picks_the_log_up_when_it_appears(tmp_path: Path) -> None:
+    path = tmp_path / "later.jsonl"
+    follower = LogFollower(path, codec=SIMPLE_CODEC, wait=True)
+    assert follower.poll() == []
+    with CaptureLogWriter(path, codec=SIMPLE_CODEC) as writer:
+        writer.write(make_exchange(target="/first"))
+    assert _targets(follower.poll()) == ["/first"]

@@ -193,3 +193,38 @@ def test_tail_loads_the_checker_through_its_entry_point_group(
     drift = [e for e in events if e["event"] == "drift"]
     assert [(d["operation"], d["rule"], d["location"]) for d in drift] == [
         ("GET /users/{id}", "type-changed", "response.200.body/id")]
+
+
+def test_flickr_methods_are_operations_and_stat_fail_counts_as_an_error(
+        tmp_path: Path, upstream: Upstream) -> None:
+    """The plugin chain runs live: operations are Flickr methods, stat=fail is an error."""
+    log = tmp_path / "flickr.jsonl"
+    config = tmp_path / "flickr.yaml"
+    config.write_text("hosts: [127.0.0.1]\n")
+    proxy = LiveProcess(_restscope(
+        "proxy", "--listen", "127.0.0.1:0", "--upstream", upstream.url, "--log", str(log),
+        "--plugin", "flickr", "--plugin-config", str(config),
+        "--confdir", str(tmp_path / "conf")))
+    try:
+        port = proxy.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1)
+        rest = f"http://127.0.0.1:{port}/services/rest/"
+        with httpx.Client(trust_env=False, timeout=10) as client:
+            for method, times in (("flickr.photos.getInfo", 3), ("flickr.photos.delete", 2)):
+                for _ in range(times):
+                    client.get(rest, params={"method": method, "api_key": "k3y",
+                                             "photo_id": "2733", "format": "json",
+                                             "nojsoncallback": "1"})
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (
+                not log.exists() or log.read_text().count("\n") < 5):
+            time.sleep(0.05)
+    finally:
+        proxy.stop()
+    assert "k3y" not in log.read_text()
+    once = subprocess.run(_restscope("tail", str(log), "--once", "--json"),
+                          capture_output=True, text=True, timeout=30)
+    rows = {row["operation"]: row for row in json.loads(once.stdout)["operations"]}
+    assert rows["flickr.photos.getInfo"]["count"] == 3
+    assert rows["flickr.photos.getInfo"]["errors"] == 0
+    assert rows["flickr.photos.delete"]["count"] == 2
+    assert rows["flickr.photos.delete"]["error_ratio"] == 1.0
