@@ -18,6 +18,7 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections import deque
 from dataclasses import dataclass, field
@@ -26,12 +27,14 @@ from typing import cast
 
 import httptools
 
+from observe.encoding import decode_content
+from observe.errors import BodyError
 from observe.formats.tape import dump_tape
 from observe.headers import Headers
 from tapes.explain import miss_text, operation_id_of, tape_label_name
 from tapes.matching import MatchConfig, RequestKey, load_folder_config, request_key
 from tapes.redact import redact
-from tapes.store import HOP_HEADERS, TapeStore, tape_name
+from tapes.store import HOP_HEADERS, TapeStore, bodyless, tape_name
 from tapes.upstream import Upstream, forward, make_client
 
 MODES = ("replay", "record", "overwrite", "passthrough")
@@ -132,8 +135,13 @@ class TapeProxy:
             cached = self._key_memo.get(memo)
             if cached is not None:
                 return cached
-        key = request_key(request.method, request.target, Headers(request.headers),
-                          request.body, self.config)
+        headers = Headers(request.headers)
+        body = request.body
+        encoding = headers.get("content-encoding")
+        if body and encoding:  # key the body as the tape stores it: decoded
+            with contextlib.suppress(BodyError):
+                body = decode_content(body, encoding)
+        key = request_key(request.method, request.target, headers, body, self.config)
         if memo is not None:
             if len(self._key_memo) > _KEY_MEMO_LIMIT:
                 self._key_memo.clear()
@@ -292,9 +300,13 @@ def _wire_of(exchange) -> bytes:  # type: ignore[no-untyped-def]
     response = exchange.response
     lines = [f"HTTP/1.1 {response.status} {response.reason or 'OK'}"]
     lines += [f"{n}: {v}" for n, v in response.headers if n.lower() not in HOP_HEADERS]
-    lines.append(f"Content-Length: {len(response.body)}")
+    if bodyless(response.status):
+        body = b""
+    else:
+        body = response.body
+        lines.append(f"Content-Length: {len(body)}")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-    return head + response.body
+    return head + body
 
 
 class _Connection(asyncio.Protocol):
@@ -348,6 +360,13 @@ class _Connection(asyncio.Protocol):
 
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
+
+    def on_headers_complete(self) -> None:
+        """Answer `Expect: 100-continue` so clients send large bodies without waiting."""
+        writable = self.transport is not None and not self.closing and not self.busy
+        for name, value in self._headers:
+            if writable and name.lower() == "expect" and value.lower() == "100-continue":
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
 
     def on_message_complete(self) -> None:
         accepts = False

@@ -99,11 +99,19 @@ class Reply:
                 headers = [(n, v) for n, v in headers if n.lower() != "content-encoding"]
         lines = [f"HTTP/1.1 {self.status} {self.reason or _reason(self.status)}"]
         lines += [f"{n}: {v}" for n, v in headers]
-        lines.append(f"Content-Length: {len(body)}")
+        if bodyless(self.status):
+            body = b""
+        else:
+            lines.append(f"Content-Length: {len(body)}")
         lines.append(f"X-Restscope-Tape: {self.tape_label}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
         self._wire[encode] = head + body
         return self._wire[encode]
+
+
+def bodyless(status: int) -> bool:
+    """Statuses that never carry a body or Content-Length framing (1xx, 204, 304)."""
+    return status < 200 or status in (204, 304)
 
 
 def _reason(status: int) -> str:

@@ -23,7 +23,7 @@ from observe.exchange import Endpoint, Exchange, Origin, Request, Response, Timi
 from observe.headers import Headers
 from tapes.store import HOP_HEADERS
 
-DROP_REQUEST_HEADERS = HOP_HEADERS | {"host"}
+DROP_REQUEST_HEADERS = HOP_HEADERS | {"host", "expect"}
 
 
 @dataclass(frozen=True)
