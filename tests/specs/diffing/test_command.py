@@ -238,3 +238,46 @@ def test_text_output_is_coloured_on_a_terminal(monkeypatch) -> None:
     render_text([Finding("path-removed", Severity.BREAKING, "/a", "path /a removed")], stream,
                 "diff")
     assert "\x1b[" in stream.getvalue() and "path-removed" in stream.getvalue()
+
+
+def test_markdown_renders_as_an_html_table_with_a_markdown_renderer(specs) -> None:
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    class Cells(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows: list[list[str]] = []
+            self.tables = 0
+            self._cell: list[str] | None = None
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag == "table":
+                self.tables += 1
+            elif tag == "tr":
+                self.rows.append([])
+            elif tag in ("td", "th"):
+                self._cell = []
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in ("td", "th") and self._cell is not None:
+                self.rows[-1].append("".join(self._cell).strip())
+                self._cell = None
+
+        def handle_data(self, data: str) -> None:
+            if self._cell is not None:
+                self._cell.append(data)
+
+    _, out, _ = _run(*specs, "--format", "markdown")
+    html = MarkdownIt("commonmark").enable("table").render(out)
+    cells = Cells()
+    cells.feed(html)
+    assert cells.tables == 1
+    assert cells.rows[0] == ["Severity", "Rule", "Location", "Change", "Line"]
+    assert [row[1] for row in cells.rows[1:]] == [
+        "response-property-removed", "operation-deprecated", "path-added"]
+    pipe = render_markdown([Finding("r", Severity.INFO, "a|b", "m")], "diff")
+    cells = Cells()
+    cells.feed(MarkdownIt("commonmark").enable("table").render(pipe))
+    assert cells.rows[1][2] == "a|b"  # an escaped pipe stays inside its cell
