@@ -279,7 +279,7 @@ class TapeProxy:
             saved = saved.with_meta(operation_id=operation)
         name = tape_name(request.method, key.path, key.digest, operation, request.n)
         path = self.store.path_for(self.upstream.host, name)
-        self.store.write(path, dump_tape(saved))
+        await asyncio.to_thread(self.store.write, path, dump_tape(saved))  # fsync off the loop
         self.store.add(path)
         self._rerecorded.add((key.digest, request.n))
         self.stats.recorded += 1
