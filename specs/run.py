@@ -1,8 +1,11 @@
 """Summarise traffic files, one worker process per file, and merge the results.
 
 `summarize_sources(paths, kwargs, jobs)` reads every source through the observe pipeline (reader
-+ plugin chain, `observe.cli.process_exchanges`) and folds each exchange into an `ApiSummary`.
-Files that are summary files (`restscope specs summarize` output) are loaded instead of read.
++ plugin chain, as `observe.cli.process_exchanges` does) and folds each exchange into an
+`ApiSummary`. Files that are summary files (`restscope specs summarize` output) are loaded
+instead of read. With more jobs than files, a large file is split into shards: every shard's
+worker reads the file but runs plugins and summarising only on every n-th exchange (the costly
+part), and only shard 0 counts what the reader skipped, so tallies add up as with one worker.
 
 Invariants:
 1. The result does not depend on `jobs` or on the order of `paths`: summaries merge
@@ -48,15 +51,48 @@ def summarize_exchanges(exchanges: Iterable[Exchange], source: str = "") -> ApiS
     return summary
 
 
-def _summarize_file(job: tuple[str, dict[str, Any]]) -> tuple[dict[str, Any], Tally]:
-    path, kwargs = job
+Job = tuple[str, dict[str, Any], int, int]  # path, CLI options, shard, shards
+
+
+def _summarize_file(job: Job) -> tuple[dict[str, Any], Tally]:
+    path, kwargs, shard, shards = job
     tally = Tally()
     if is_summary_file(Path(path)):
-        return load_summary(Path(path)).to_dict(), tally
-    from observe.cli import process_exchanges
+        return (load_summary(Path(path)).to_dict() if shard == 0 else {}), tally
+    if shards == 1:
+        from observe.cli import process_exchanges
 
-    summary = summarize_exchanges(process_exchanges([path], kwargs, tally), path)
-    return summary.to_dict(), tally
+        summary = summarize_exchanges(process_exchanges([path], kwargs, tally), path)
+        return summary.to_dict(), tally
+    return _summarize_shard(path, kwargs, shard, shards, tally).to_dict(), tally
+
+
+def _summarize_shard(path: str, kwargs: dict[str, Any], shard: int, shards: int,
+                     tally: Tally) -> ApiSummary:
+    import click
+
+    from observe.options import read_options_from
+    from observe.pipeline import PluginChain
+    from observe.sources import read_source
+
+    reader_tally = tally if shard == 0 else Tally()
+    chain = PluginChain.build(
+        kwargs.get("plugins", ()), tally, config_path=kwargs.get("plugin_config"),
+        redact=not kwargs.get("no_redact", False), strict=kwargs.get("strict", False),
+        report_error=lambda line: click.echo(f"restscope: warning: {line}", err=True),
+    )
+    summary = ApiSummary()
+    for position, exchange in enumerate(read_source(path, read_options_from(kwargs),
+                                                    reader_tally)):
+        if position % shards != shard:
+            continue
+        result = chain.apply(exchange)
+        if result is None:
+            continue
+        tally.exchange(result.incomplete)
+        index = result.origin.index if result.origin.index else position
+        summary.add(result, f"{path}#{index:09d}")
+    return summary
 
 
 def default_jobs() -> int:
@@ -64,20 +100,39 @@ def default_jobs() -> int:
                else (os.cpu_count() or 1))
 
 
+SHARD_MIN_BYTES = 4 << 20  # smaller files are not worth reading more than once
+
+
+def plan_jobs(paths: list[str], kwargs: dict[str, Any], jobs: int) -> list[Job]:
+    """One job per file; with spare workers, large files are split into shards."""
+    spare = max(1, jobs // max(1, len(paths)))
+    work: list[Job] = []
+    for path in paths:
+        try:
+            large = os.path.getsize(path) >= SHARD_MIN_BYTES and not is_summary_file(Path(path))
+        except OSError:
+            large = False
+        shards = spare if large else 1
+        work.extend((path, kwargs, shard, shards) for shard in range(shards))
+    return work
+
+
 def summarize_sources(paths: list[str], kwargs: dict[str, Any], jobs: int | None,
                       tally: Tally) -> ApiSummary:
     """Summarise every source (in `jobs` processes) and merge."""
-    work = [(path, kwargs) for path in paths]
-    jobs = min(jobs or default_jobs(), len(work)) or 1
+    jobs = jobs or default_jobs()
+    work = plan_jobs(paths, kwargs, jobs)
+    workers = min(jobs, len(work)) or 1
     results: list[tuple[dict[str, Any], Tally]]
-    if jobs <= 1:
+    if workers <= 1:
         results = [_summarize_file(job) for job in work]
     else:
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        with context.Pool(jobs) as pool:
+        with context.Pool(workers) as pool:
             results = pool.map(_summarize_file, work, chunksize=1)
     total = ApiSummary()
     for data, part in results:
-        total = total.merge(ApiSummary.from_dict(data))
+        if data:
+            total = total.merge(ApiSummary.from_dict(data))
         tally.merge(part)
     return total

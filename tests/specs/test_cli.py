@@ -207,3 +207,19 @@ def test_update_keeps_human_edits_and_adds_operations(traffic: list[Path],
     pruned = yaml.safe_load(spec.read_text())
     assert "/v1/legacy" not in pruned["paths"]
     assert pruned["paths"]["/v1/photos/{photoId}"]["get"]["x-owner"] == "team-photos"
+
+
+def test_shards_of_one_file_give_the_same_summary_and_tally(traffic: list[Path],
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    from observe.tally import Tally
+    from specs import run as run_module
+
+    monkeypatch.setattr(run_module, "SHARD_MIN_BYTES", 0)
+    kwargs = {"plugins": (), "filters": (), "max_body_size": "10MB"}
+    one_tally, three_tally = Tally(), Tally()
+    one = run_module.summarize_sources([str(traffic[0])], kwargs, 1, one_tally)
+    three = run_module.summarize_sources([str(traffic[0])], kwargs, 3, three_tally)
+    assert len(run_module.plan_jobs([str(traffic[0])], kwargs, 3)) == 3
+    assert one == three
+    assert one_tally.to_dict() == three_tally.to_dict()
