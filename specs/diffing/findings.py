@@ -10,7 +10,7 @@ Invariants:
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -53,7 +53,6 @@ class Finding:
     line: int | None = None
     count: int = 1
     example: str = ""
-    extra: tuple[tuple[str, str], ...] = field(default=())
 
     def sort_key(self) -> tuple[int, str, str, str]:
         return (-int(self.severity), self.location, self.rule, self.message)

@@ -32,9 +32,8 @@ class Change:
 
     kind: str
     path: tuple[str, ...]
-    pointer: str  # in the new document (or the base one for things that are gone)
+    pointer: str  # in the new document (for something gone: where it was, in its parent)
     message: str
-    in_new: bool = True
 
 
 def _is_wider(old: frozenset[str], new: frozenset[str]) -> bool:
@@ -105,9 +104,8 @@ class SchemaComparer:
         out: list[Change] = []
         at = new.pointer
 
-        def add(kind: str, message: str, path: tuple[str, ...] = (), pointer: str = at,
-                in_new: bool = True) -> None:
-            out.append(Change(kind, path, pointer, message, in_new))
+        def add(kind: str, message: str) -> None:
+            out.append(Change(kind, (), at, message))
 
         external = old.ref and not old.ref.startswith("#")
         if external and old.ref != new.ref:
@@ -377,5 +375,4 @@ def _show(value: float | None) -> str:
 
 
 def _prefixed(change: Change, step: str) -> Change:
-    return Change(change.kind, (step, *change.path), change.pointer, change.message,
-                  change.in_new)
+    return Change(change.kind, (step, *change.path), change.pointer, change.message)
