@@ -113,6 +113,8 @@ class MessageReader:
         "_chunk",
         "_head_stop",
         "_parser",
+        "_retrying",
+        "_suspect",
         "batch",
         "discarded",
         "from_start",
@@ -152,6 +154,8 @@ class MessageReader:
         self.paused: bytearray | None = None  # data held after a request asked for an upgrade
         self.plain = not resyncing  # neither stopped, paused nor resynchronising
         self._head_stop = False
+        self._retrying = False  # looking for a start line in data that failed to parse
+        self._suspect = b""  # the body of the last message answering an unknown request
         # contiguous data not parsed yet: payloads, (timestamp, seq, ack) of the first, size
         self.batch: list[bytes] = []
         self._batch_start: tuple[float, int, int | None] = (0.0, 0, None)
@@ -185,7 +189,7 @@ class MessageReader:
             except httptools.HttpParserUpgrade as upgrade:
                 self._upgraded(payload[upgrade.args[0]:])
             except httptools.HttpParserError as error:
-                self._parse_error(error)
+                self._parse_error(error, payload)
             if self._head_stop:
                 self._lost_step()
             return
@@ -266,7 +270,7 @@ class MessageReader:
         except httptools.HttpParserUpgrade as upgrade:
             self._upgraded(payload[upgrade.args[0]:])
         except httptools.HttpParserError as error:
-            self._parse_error(error)
+            self._parse_error(error, payload)
         if self._head_stop:
             self._lost_step()
 
@@ -287,7 +291,7 @@ class MessageReader:
                 self._upgraded(bytes(view[position + upgrade.args[0]:]))
                 return
             except httptools.HttpParserError as error:
-                self._parse_error(error)
+                self._parse_error(error, view[position:])
                 return
             position += 1
             if self._head_stop:
@@ -332,7 +336,9 @@ class MessageReader:
         self.resync_buffer.clear()
         self._set_state()
 
-    def _parse_error(self, error: Exception) -> None:
+    def _parse_error(self, error: Exception, payload: bytes | memoryview) -> None:
+        """The data does not parse: end the message, and look for a start line in `payload`
+        (the chunk that failed; once, so a start line that fails again is not retried)."""
         cause = error.__context__
         if cause is not None and not isinstance(cause, httptools.HttpParserError):
             raise cause  # a bug in a callback, not bad input
@@ -344,7 +350,19 @@ class MessageReader:
             return
         if self.message is not None:
             self._end_message(f"unparseable {self.message.kind}")
+        self.lost_before = True
+        self.listener.lost_step(self)
         self._restart(resync=True)
+        if self._retrying:
+            return
+        self._retrying = True
+        suspect, self._suspect = self._suspect, b""
+        try:
+            rest = self._resynchronise(suspect + bytes(payload))
+            if rest is not None:
+                self._feed(rest)
+        finally:
+            self._retrying = False
 
     def _upgraded(self, rest: bytes | memoryview) -> None:
         """The parser stopped after a message asking to switch protocols."""
@@ -390,6 +408,12 @@ class MessageReader:
         if message is None:
             return
         self.message = None
+        if message.skip and message.body and not message.eof_delimited:
+            # the answer to a request never seen, perhaps HEAD: if what follows does not
+            # parse, its "body" is looked through again for a status line
+            body = b"".join(message.body)
+            if len(body) <= _RESYNC_KEEP and message.header(b"transfer-encoding") is None:
+                self._suspect = body
         chunk = self._chunk
         message.end_ts = chunk[3]
         message.end_seq = chunk[4]
@@ -436,6 +460,7 @@ class MessageReader:
             return
         parser = self._parser
         message.head_done = True
+        self._suspect = b""
         message.version = "HTTP/" + parser.get_http_version()
         if self.is_request:
             assert isinstance(parser, httptools.HttpRequestParser)
