@@ -43,6 +43,12 @@ WORDS = ["sunset", "beach", "kitten", "tokyo", "mountain", "river", "night", "br
          "street", "portrait"]
 
 
+READER_ONLY = (
+    "import sys\nfrom observe.sources import read_source\n"
+    "print(sum(1 for _ in read_source(sys.argv[1])))\n"
+)
+
+
 def _nsid(rng: random.Random) -> str:
     return f"{rng.randint(10_000_000, 199_999_999)}@N0{rng.randint(0, 8)}"
 
@@ -179,6 +185,18 @@ def bench_size(size: int, folder: Path, skip_m2s: bool) -> dict[str, Any]:
           f"{ours['rss_mb']:6.1f} MB peak, {size / ours['wall']:8,.0f} exchanges/s "
           f"({size / ours['cpu']:,.0f}/CPU-s), {paths} paths, {drifts} drift(s)")
     result = {"size": size, "restscope": ours, "paths": paths}
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    if cores > 1:
+        spec_all = folder / f"restscope-{size}-j{cores}.yaml"
+        parallel = run_child([*restscope_command(), "specs", "infer", str(har), "--plugin",
+                              "flickr", "-j", str(cores), "-o", str(spec_all)])
+        same = spec_all.read_bytes() == spec.read_bytes()
+        print(f"restscope specs infer -j {cores}: {parallel['wall']:6.2f} s wall, "
+              f"{parallel['cpu']:6.2f} s CPU (children not included), "
+              f"{size / parallel['wall']:8,.0f} exchanges/s, same bytes as -j 1: {same}")
+    reader = run_child([sys.executable, "-c", READER_ONLY, str(har)])
+    print(f"HAR reader alone (no plugins, no specs): {reader['wall']:6.2f} s wall, "
+          f"{reader['cpu']:6.2f} s CPU, {reader['rss_mb']:6.1f} MB peak")
     if skip_m2s:
         return result
     binary = ensure_m2s()
