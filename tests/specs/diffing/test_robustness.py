@@ -43,7 +43,7 @@ def _spec(junk: object, schema: object) -> dict:
             "servers": junk, "components": {"schemas": {"S": schema}}}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(JSONISH, JSONISH, JSONISH, JSONISH)
 def test_any_shape_diffs_without_crashing(p1: object, s1: object, p2: object,
                                           s2: object) -> None:
@@ -55,7 +55,7 @@ def test_any_shape_diffs_without_crashing(p1: object, s1: object, p2: object,
                       SpecDocument(reorder_keys(old), "b")) == []
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(JSONISH, JSONISH, st.recursive(SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["a", "b", "type"]), inner,
                                                  max_size=3)), max_leaves=15))
@@ -74,3 +74,37 @@ def test_checking_any_value_against_any_schema_never_raises(schema: object, s: o
                           body=json.dumps(value).encode()))
     for finding in checker.check(exchange):
         assert finding.rule and finding.location
+
+
+YAML_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+              st.text(max_size=8), st.sampled_from(["010", "0x1F", "1_000", "yes", "off", "~",
+                                                    "2024-01-01", "1e3", ".inf", "12:30"])),
+    lambda inner: st.one_of(st.lists(inner, max_size=3),
+                            st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+    max_leaves=20)
+
+
+@settings(max_examples=120, deadline=None)
+@given(YAML_VALUES, st.sampled_from([None, True, False]))
+def test_the_fast_yaml_reader_gives_what_yaml_safe_load_gives(value: object,
+                                                               flow: bool | None) -> None:
+    import yaml
+
+    from specs.diffing.loading import _load_with_nodes
+
+    text = yaml.safe_dump({"v": value, "literal": "010"}, default_flow_style=flow)
+    assert _load_with_nodes(text)[0] == yaml.safe_load(text)
+    raw = "raw: [010, 0x1F, 1_000, yes, off, ~, 2024-01-01, 1.5e+3, .inf, 12:30, -0, +7]\n"
+    assert _load_with_nodes(raw)[0] == yaml.safe_load(raw)
+
+
+def test_a_recursive_yaml_alias_is_unusable_input(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from specs.diffing.command import diff_command
+
+    spec = tmp_path / "loop.yaml"
+    spec.write_text("openapi: 3.1.0\npaths: {}\nx-loop: &a [1, *a]\n")
+    result = CliRunner().invoke(diff_command, [str(spec), str(spec)])
+    assert result.exit_code == 2 and "refers to itself" in result.stderr
