@@ -192,7 +192,7 @@ def bench_size(size: int, folder: Path, skip_m2s: bool) -> dict[str, Any]:
                               "flickr", "-j", str(cores), "-o", str(spec_all)])
         same = spec_all.read_bytes() == spec.read_bytes()
         print(f"restscope specs infer -j {cores}: {parallel['wall']:6.2f} s wall, "
-              f"{parallel['cpu']:6.2f} s CPU (children not included), "
+              f"{parallel['cpu']:6.2f} s CPU, "
               f"{size / parallel['wall']:8,.0f} exchanges/s, same bytes as -j 1: {same}")
     reader = run_child([sys.executable, "-c", READER_ONLY, str(har)])
     print(f"HAR reader alone (no plugins, no specs): {reader['wall']:6.2f} s wall, "
