@@ -88,7 +88,7 @@ class OperationIndex:
         paths = doc.get("paths") if isinstance(doc.get("paths"), dict) else {}
         self.paths: dict[str, Any] = paths or {}
         self.templates = sorted(
-            (t for p in self.paths for t in _templates_for(p)),
+            (t for p in self.paths if isinstance(p, str) for t in _templates_for(p)),
             key=lambda t: (-t.literals - len(t.query), len(t.names), t.path))
         self.query_keys = frozenset(k for t in self.templates for k, _ in t.query)
         servers = doc.get("servers") if isinstance(doc.get("servers"), list) else []

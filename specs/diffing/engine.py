@@ -21,7 +21,7 @@ from specs.diffing.catalog import Catalog, load_catalog
 from specs.diffing.findings import Finding, join_pointer
 from specs.diffing.loading import SpecDocument
 from specs.diffing.schemadiff import Change, SchemaComparer
-from specs.diffing.schemaview import canonical
+from specs.diffing.schemaview import canonical, text_of
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _PARAM = re.compile(r"\{[^}/]*\}")
@@ -29,11 +29,11 @@ _PARAM = re.compile(r"\{[^}/]*\}")
 
 def template_key(path: str) -> str:
     """`/photos/{photo_id}` -> `/photos/{}`: the identity of an endpoint."""
-    return _PARAM.sub("{}", path)
+    return _PARAM.sub("{}", text_of(path))
 
 
 def path_parameter_names(path: str) -> list[str]:
-    return [m.group(0)[1:-1] for m in _PARAM.finditer(path)]
+    return [m.group(0)[1:-1] for m in _PARAM.finditer(text_of(path))]
 
 
 @dataclass
@@ -49,8 +49,8 @@ class DiffContext:
     def __post_init__(self) -> None:
         self.comparer = SchemaComparer(self.base.data, self.new.data)
 
-    def add(self, rule: str, location: str, message: str, pointer: str) -> None:
-        self.findings.append(Finding(rule, self.catalog.severity(rule), location, message,
+    def add(self, rule: str, location: object, message: str, pointer: str) -> None:
+        self.findings.append(Finding(rule, self.catalog.severity(rule), str(location), message,
                                      pointer=pointer, file=self.new.name))
 
     def add_changes(self, changes: list[Change], direction: str, location: str,
@@ -81,7 +81,7 @@ def diff_specs(base: SpecDocument, new: SpecDocument) -> list[Finding]:
 
     ctx = DiffContext(base, new)
     old_doc, new_doc = base.data, new.data
-    if str(old_doc.get("openapi")) != str(new_doc.get("openapi")):
+    if canonical(old_doc.get("openapi")) != canonical(new_doc.get("openapi")):
         ctx.add("openapi-version-changed", "openapi",
                 f"openapi version changed from {old_doc.get('openapi')} to "
                 f"{new_doc.get('openapi')}", "/openapi")
@@ -112,7 +112,7 @@ def _compare_servers(ctx: DiffContext) -> None:
     def urls(doc: dict[str, Any]) -> set[str]:
         servers = doc.get("servers")
         items = servers if isinstance(servers, list) else []
-        return {str(s.get("url", "")).rstrip("/") for s in items if isinstance(s, dict)}
+        return {text_of(s.get("url", "")).rstrip("/") for s in items if isinstance(s, dict)}
 
     old_urls, new_urls = urls(ctx.base.data), urls(ctx.new.data)
     for url in sorted(old_urls - new_urls):

@@ -16,7 +16,7 @@ from typing import Any
 from specs.diffing.engine import DiffContext, _mapping
 from specs.diffing.findings import join_pointer
 from specs.diffing.schemadiff import REQUEST, RESPONSE
-from specs.diffing.schemaview import canonical, resolve_ref
+from specs.diffing.schemaview import canonical, resolve_ref, text_of
 
 _TYPE_KINDS = frozenset({"type-changed", "type-narrowed", "type-widened"})
 
@@ -54,7 +54,7 @@ def _parameters(doc: dict[str, Any], item: dict[str, Any], method: str, item_poi
     for params, base_pointer in sources:
         for index, raw in enumerate(params if isinstance(params, list) else []):
             param, pointer = _deref(doc, raw, join_pointer(base_pointer, index))
-            name, where = str(param.get("name", "")), str(param.get("in", ""))
+            name, where = text_of(param.get("name", "")), text_of(param.get("in", ""))
             if where == "path":
                 name = renames.get(name, name)
             if where == "header":
@@ -193,7 +193,7 @@ def _compare_request_body(ctx: DiffContext, pair: OperationPair, old_op: dict[st
 
 
 def _status_key(code: Any) -> str:
-    return str(code).upper()
+    return text_of(code).upper()
 
 
 def _compare_responses(ctx: DiffContext, pair: OperationPair, old_op: dict[str, Any],
@@ -251,7 +251,8 @@ def _alternatives(doc: dict[str, Any], op: dict[str, Any]) -> dict[frozenset[str
     result: dict[frozenset[str], dict[str, set[str]]] = {}
     for requirement in raw if isinstance(raw, list) else []:
         if isinstance(requirement, dict):
-            scopes = {str(k): {str(s) for s in v} if isinstance(v, list) else set()
+            scopes = {str(k): {s if isinstance(s, str) else canonical(s) for s in v}
+                      if isinstance(v, list) else set()
                       for k, v in requirement.items()}
             result[frozenset(scopes)] = scopes
     return result

@@ -55,13 +55,18 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+def text_of(value: Any) -> str:
+    """A string as itself, anything else as its canonical JSON (stable under key order)."""
+    return value if isinstance(value, str) else canonical(value)
+
+
 def _type_set(raw: Any) -> tuple[frozenset[str] | None, bool]:
     if raw is None:
         return None, False
     if isinstance(raw, str):
         names = [raw]
     else:
-        names = [str(t) for t in raw] if isinstance(raw, list) else []
+        names = [text_of(t) for t in raw] if isinstance(raw, list) else []
     nullable = "null" in names
     rest = frozenset(n for n in names if n != "null")
     return (rest if rest or not nullable else frozenset()), nullable
@@ -117,7 +122,8 @@ class SchemaView:
             self.nullable = True
         properties = schema.get("properties")
         for name, sub in (properties.items() if isinstance(properties, dict) else ()):
-            self.properties.setdefault(str(name), (sub, join_pointer(pointer, "properties", name)))
+            self.properties.setdefault(text_of(name), (sub, join_pointer(
+                pointer, "properties", text_of(name))))
         required = schema.get("required")
         if isinstance(required, list):
             self.required.update(str(r) for r in required if isinstance(r, str | int))
@@ -153,7 +159,7 @@ class SchemaView:
                     self._absorb_ref(doc, only, only_pointer, depth)
         disc = schema.get("discriminator")
         if isinstance(disc, dict) and self.discriminator is None:
-            self.discriminator = str(disc.get("propertyName", ""))
+            self.discriminator = text_of(disc.get("propertyName", ""))
         self.read_only = self.read_only or schema.get("readOnly") is True
         self.write_only = self.write_only or schema.get("writeOnly") is True
         if "x-restscope-drift" in schema and self.drift is None:
