@@ -250,7 +250,7 @@ class LinkDecoder:
                     return self._segment(timestamp, frame, start, end, src, dst, src_port,
                                          dst_port, seq, ack, flags)
         version_ihl, total_length, fragment, protocol, src, dst = _ipv4_header(frame, offset)
-        if version_ihl >> 4 != 4:
+        if version_ihl >> 4 != 4 or version_ihl & 0x0F < 5:  # not IPv4, or under 20 bytes
             self.tally.skip("packet", "bad ip header")
             return None
         if fragment & 0x3FFF:  # more fragments, or a fragment offset

@@ -188,3 +188,10 @@ def test_tcp_data_offset_below_five_words_is_a_bad_header(linktype: int) -> None
     tally = Tally()
     assert _decode(frame(packet, linktype), linktype, tally) is None
     assert tally.skipped_of("packet") == {"bad tcp header": 1}
+
+
+def test_ipv4_header_length_under_five_words_is_a_bad_header() -> None:
+    packet = IP(src="192.0.2.1", dst="192.0.2.2", ihl=4) / TCP(sport=5, dport=80) / b"data"
+    tally = Tally()
+    assert _decode(frame(packet, 1), 1, tally) is None
+    assert tally.skipped_of("packet") == {"bad ip header": 1}
