@@ -39,7 +39,9 @@ enum, a new oneOf variant, another format) breaks it. Schema rules therefore com
 
 Matching: paths by template with parameter names ignored (a renamed path parameter is the same
 endpoint); parameters by location and name (path parameters by position); oneOf/anyOf members
-by `$ref` name, `title` or type; `allOf` members are merged; `$ref`s are followed (cycles
+by `$ref` name, `title` or type (a plain schema that becomes a oneOf/anyOf, as a drifting field
+does, counts as the member of its type, so only the new members are reported); `allOf` members
+are merged; `$ref`s are followed (cycles
 terminate); 3.0 `nullable: true`, 3.1 `type: [X, "null"]`, a `{type: "null"}` member and `null`
 in an enum all mean the same; readOnly properties are ignored in requests and writeOnly ones in
 responses. Swagger 2.0 inputs are converted to OpenAPI 3.0 first.
