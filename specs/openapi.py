@@ -225,6 +225,12 @@ def _operation(template: str, method: str, op: OperationSummary,
         except ValueError:
             phrase = reason or "Response"
         entry: dict[str, Any] = {"description": phrase or reason or "Response"}
+        if response.headers:
+            entry["headers"] = {
+                name: {"schema": parameter_schema(shape, options),
+                       **({"required": True} if shape.count >= response.count else {})}
+                for name, shape in sorted(response.headers.items())
+            }
         if response.bodies:
             entry["content"] = _content(response.bodies, options)
         responses[status] = entry

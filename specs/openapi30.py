@@ -56,6 +56,16 @@ def _content(content: dict[str, Any]) -> dict[str, Any]:
     return {mime: {**media, "schema": _schema(media["schema"])} for mime, media in content.items()}
 
 
+def _response(response: dict[str, Any]) -> dict[str, Any]:
+    out = dict(response)
+    if "content" in out:
+        out["content"] = _content(out["content"])
+    if "headers" in out:
+        out["headers"] = {name: {**header, "schema": _schema(header["schema"])}
+                          for name, header in out["headers"].items()}
+    return out
+
+
 def downgrade_to_30(doc: dict[str, Any]) -> dict[str, Any]:
     out = dict(doc)
     out["openapi"] = "3.0.3"
@@ -69,10 +79,7 @@ def downgrade_to_30(doc: dict[str, Any]) -> dict[str, Any]:
             if "requestBody" in op:
                 op["requestBody"] = {**op["requestBody"],
                                      "content": _content(op["requestBody"]["content"])}
-            op["responses"] = {
-                status: ({**r, "content": _content(r["content"])} if "content" in r else r)
-                for status, r in op["responses"].items()
-            }
+            op["responses"] = {status: _response(r) for status, r in op["responses"].items()}
             new_item[method] = op
         paths[path] = new_item
     out["paths"] = paths

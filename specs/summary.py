@@ -33,6 +33,11 @@ STANDARD_HEADERS = frozenset({
     "x-forwarded-host", "x-forwarded-proto", "x-requested-with", "content-encoding",
 })
 
+BROWSER_HEADER_PREFIXES = ("sec-", "priority", "purpose", "x-chrome-", "x-client-data")
+# response headers that are part of an API's contract (besides x-*)
+API_RESPONSE_HEADERS = frozenset({"etag", "location", "retry-after", "link", "ratelimit-limit",
+                                  "ratelimit-remaining", "ratelimit-reset"})
+
 
 def _sum(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
     out = dict(a)
@@ -217,6 +222,11 @@ class OperationSummary:
         summary.count += 1
         if response.reason:
             _inc(summary.reasons, response.reason)
+        for name, value in response.headers:
+            lower = name.lower()
+            if lower in API_RESPONSE_HEADERS or (lower.startswith("x-") and
+                                                 not is_secret_name(lower)):
+                _shape(summary.headers, lower).add(value, loc)
         mime, value, decodable = body_value(response)
         if mime:
             if not decodable:
@@ -250,7 +260,7 @@ class OperationSummary:
                     if cookie:
                         _shape(self.cookies, cookie).add("REDACTED", loc)
                 continue
-            if lower in STANDARD_HEADERS:
+            if lower in STANDARD_HEADERS or lower.startswith(BROWSER_HEADER_PREFIXES):
                 continue
             if is_secret_name(lower):
                 _inc(self.security, f"apiKey:header:{lower}")
