@@ -26,6 +26,21 @@ CACHE_NAME = ".restscope-index.json"
 VERSION = 1
 
 
+GITIGNORE = (
+    "# written by restscope tapes: local state, not tapes\n"
+    ".locks/\n.restscope-index.json\n.*.tmp\n"
+)
+
+
+def ensure_gitignore(folder: Path) -> None:
+    """Keep the folder's lock files, index cache and temporary files out of git."""
+    path = folder / ".gitignore"
+    if path.exists():
+        return
+    with contextlib.suppress(OSError):
+        path.write_text(GITIGNORE, encoding="utf-8")
+
+
 def fingerprint(config: MatchConfig) -> str:
     text = json.dumps([VERSION, sorted(config.ignore_params), list(config.headers)])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -75,6 +90,7 @@ class IndexCache:
         if self.fresh == self.entries:
             return
         doc = {"version": VERSION, "fingerprint": self.fingerprint, "entries": self.fresh}
+        ensure_gitignore(self.path.parent)
         temporary = self.path.with_name(f".{CACHE_NAME}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
         try:
             temporary.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")

@@ -29,7 +29,7 @@ from observe.encoding import encode_content
 from observe.errors import BodyError
 from observe.formats.tape import Tape, TapeFormatError, load_tape
 from observe.formats.tapefolder import tape_files
-from tapes.index_cache import IndexCache
+from tapes.index_cache import IndexCache, ensure_gitignore
 from tapes.matching import MatchConfig, RequestKey, request_key
 
 MAX_NAME = 60
@@ -295,7 +295,9 @@ class TapeStore:
         The lock is `flock` on `.locks/<digest[:2]>.lock`; the kernel drops it when the holder dies.
         """
         lock_dir = self.folder / ".locks"
-        lock_dir.mkdir(parents=True, exist_ok=True)
+        if not lock_dir.is_dir():
+            lock_dir.mkdir(parents=True, exist_ok=True)
+            ensure_gitignore(self.folder)
         # 256 lock files at most: keys sharing a prefix only wait for each other
         fd = os.open(lock_dir / f"{digest[:2]}.lock", os.O_CREAT | os.O_RDWR, 0o644)
         try:

@@ -139,6 +139,7 @@ def test_hand_edit_applies_at_once(upstream: LocalUpstream, tmp_path: Path) -> N
     with proxy(upstream.url, tmp_path, "record") as running:
         httpx.get(running.url + "/edit-me")
     (tape,) = tmp_path.rglob("*.yaml")
+    assert ".locks/" in (tmp_path / ".gitignore").read_text(encoding="utf-8")  # local state
     with proxy(upstream.url, tmp_path, "replay") as running:
         assert httpx.get(running.url + "/edit-me").json()["stat"] == "ok"
         text = tape.read_text(encoding="utf-8").replace('"stat": "ok"', '"stat": "edited"')
