@@ -29,6 +29,7 @@ from observe.encoding import encode_content
 from observe.errors import BodyError
 from observe.formats.tape import Tape, TapeFormatError, load_tape
 from observe.formats.tapefolder import tape_files
+from tapes import TapeError
 from tapes.index_cache import IndexCache, ensure_gitignore
 from tapes.matching import MatchConfig, RequestKey, request_key
 
@@ -269,13 +270,13 @@ class TapeStore:
     def path_for(self, host: str, name: str) -> Path:
         path = self.folder / safe_component(host.lower()) / name
         if not inside(self.folder, path):
-            raise ValueError(f"refusing to write outside the tape folder: {path}")
+            raise TapeError(f"refusing to write outside the tape folder: {path}")
         return path
 
     def write(self, path: Path, text: str) -> None:
         """Write a tape atomically (temporary file + fsync + rename)."""
         if not inside(self.folder, path):
-            raise ValueError(f"refusing to write outside the tape folder: {path}")
+            raise TapeError(f"refusing to write outside the tape folder: {path}")
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         try:
