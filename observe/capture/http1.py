@@ -408,11 +408,15 @@ class MessageReader:
         if message is None:
             return
         self.message = None
-        if message.skip and message.body and not message.eof_delimited:
-            # the answer to a request never seen, perhaps HEAD: if what follows does not
+        if message.partner is None and message.body and not message.is_request:
+            # an answer to a request not known (yet), perhaps HEAD: if what follows does not
             # parse, its "body" is looked through again for a status line
             body = b"".join(message.body)
-            if len(body) <= _RESYNC_KEEP and message.header(b"transfer-encoding") is None:
+            if (
+                len(body) <= _RESYNC_KEEP
+                and not message.eof_delimited
+                and message.header(b"transfer-encoding") is None
+            ):
                 self._suspect = body
         chunk = self._chunk
         message.end_ts = chunk[3]

@@ -4,7 +4,8 @@
    the bytes it acknowledges), retransmissions and overlapping repacketisations of a valid
    keep-alive or pipelined conversation yield exactly the exchanges of the plain stream.
 2. Dropping one data segment yields an incomplete or missing exchange where the hole is, and
-   never a complete exchange with a wrong body: every complete exchange is exactly true.
+   never a complete exchange with a wrong body: every complete exchange is exactly true. Without
+   pipelining, every other exchange is still read whole.
 """
 
 from __future__ import annotations
@@ -256,8 +257,9 @@ def test_a_lost_segment_never_yields_a_wrong_complete_exchange(
             assert matches(exchange, pair), exchange
             assert exchange.request.target not in damaged
     complete = {e.request.target for e in got if e.incomplete is None}
-    if not pipelined:
-        # without pipelining, only the exchange that spanned the hole is lost
+    if not pipelined and not any(truth[target].method == "HEAD" for target in damaged):
+        # without pipelining, only the exchange that spanned the hole is lost (when a HEAD
+        # request is lost, the framing of its answer is unknown and may cost the next one)
         assert complete == set(truth) - damaged
 
 
