@@ -77,6 +77,7 @@ class CaptureLogWriter:
         self.codec = codec or jsonl_codec()
         self.written = 0
         self.rotations = 0
+        self.written_in_file = False  # no rotation before the file holds one exchange
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle: IO[str] = open(  # noqa: SIM115 - closed by close()
@@ -107,20 +108,18 @@ class CaptureLogWriter:
         self.written += 1
         self.written_in_file = True
 
-    written_in_file = False
-
     def rotate(self) -> None:
         """Start a new live file; shift the older ones up by one."""
         self._handle.close()
-        oldest = rotated_path(self.path, self.backups)
         if self.backups == 0:
             self.path.unlink(missing_ok=True)
         else:
-            oldest.unlink(missing_ok=True)
-            for index in range(self.backups - 1, -1, -1):
-                source = rotated_path(self.path, index)
-                if source.exists():
-                    os.replace(source, rotated_path(self.path, index + 1))
+            highest = 0  # the rotated files are log.1 ... log.<highest>, without gaps
+            while highest < self.backups and rotated_path(self.path, highest + 1).exists():
+                highest += 1
+            rotated_path(self.path, self.backups).unlink(missing_ok=True)
+            for index in range(min(highest, self.backups - 1), -1, -1):
+                os.replace(rotated_path(self.path, index), rotated_path(self.path, index + 1))
         self._handle = open(self.path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115
         self._size = 0
         self.written_in_file = False
@@ -182,31 +181,20 @@ class LogFollower:
             if exchange is not None:
                 out.append(exchange)
 
-    def _read_whole(self, path: Path, out: list[Exchange]) -> None:
-        try:
-            with open(path, "rb") as handle:
-                self._decode_lines(handle.read(), out)
-        except OSError:
-            return
-        self._finish_file()
-
     def _finish_file(self) -> None:
         if self._partial.strip():
             self.tally.skip("record", "capture log line cut short")
         self._partial = b""
 
-    def _open_current(self) -> bool:
+    def _open(self, path: Path) -> tuple[IO[bytes], tuple[int, int]] | None:
         try:
-            handle = open(self.path, "rb")  # noqa: SIM115 - kept open while following
+            handle = open(path, "rb")  # noqa: SIM115 - closed by the caller
         except FileNotFoundError:
-            return False
+            return None
         except OSError as exc:
-            raise InputError(f"{self.path}: cannot read ({exc.strerror})") from exc
+            raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
         stat = os.fstat(handle.fileno())
-        self._handle = handle
-        self._inode = (stat.st_dev, stat.st_ino)
-        self._partial = b""
-        return True
+        return handle, (stat.st_dev, stat.st_ino)
 
     def _drain(self, out: list[Exchange]) -> None:
         assert self._handle is not None
@@ -216,28 +204,39 @@ class LogFollower:
                 return
             self._decode_lines(data, out)
 
-    def _backups_after(self, old: tuple[int, int] | None, out: list[Exchange]) -> None:
-        """Read the rotated files newer than `old` (all of them when `old` is None or gone).
+    def _switch_to_current(self, old: tuple[int, int] | None, out: list[Exchange]) -> None:
+        """Open the live file, then read every rotated file newer than `old`, oldest first.
 
-        `old` is the file we were reading, still open, so its inode cannot have been reused.
+        Files are opened before they are read and told apart by inode (`old` is still open, so
+        its inode cannot have been reused), so a rotation in the middle loses nothing: a file
+        renamed after it was opened is still read through its handle, and a live file that
+        rotates after it was opened is noticed at the next poll.
         """
-        newest_first: list[Path] = []
-        inodes: list[tuple[int, int] | None] = []
+        current = self._open(self.path)
+        backups: list[tuple[IO[bytes], tuple[int, int]]] = []
         for index in range(1, MAX_BACKUPS + 1):  # log.1, log.2 ... up to the first gap
-            backup = rotated_path(self.path, index)
-            inode = _inode(backup)
-            if inode is None:
+            opened = self._open(rotated_path(self.path, index))
+            if opened is None:
                 break
-            newest_first.append(backup)
-            inodes.append(inode)
+            backups.append(opened)
+        inodes = [inode for _, inode in backups]
         if old is not None and old in inodes:
-            newer = newest_first[: inodes.index(old)]
+            newer = backups[: inodes.index(old)]
         else:
             if old is not None:
                 self.tally.skip("record", "capture log rotated away before it was read")
-            newer = newest_first
-        for backup in reversed(newer):
-            self._read_whole(backup, out)
+            newer = backups
+        try:
+            for handle, inode in reversed(newer):
+                if current is None or inode != current[1]:
+                    self._decode_lines(handle.read(), out)
+                    self._finish_file()
+        finally:
+            for handle, _ in backups:
+                handle.close()
+        if current is not None:
+            self._handle, self._inode = current
+            self._partial = b""
 
     def poll(self) -> list[Exchange]:
         """Every exchange written since the last call (whole lines only)."""
@@ -248,26 +247,37 @@ class LogFollower:
                     return out
                 raise InputError(f"{self.path}: no such capture log")
             self._started = True
-            self._backups_after(None, out)
-            self._open_current()
+            self._switch_to_current(None, out)
         if self._handle is None:
-            if self._open_current():
+            current = self._open(self.path)
+            if current is not None:
+                self._handle, self._inode = current
+                self._partial = b""
                 self._drain(out)
             return out
         self._drain(out)
-        current = _inode(self.path)
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:  # mid-rotation: the next poll sees the new file
+            return out
         position = self._handle.tell()
-        rotated = current is not None and current != self._inode
-        truncated = not rotated and current is not None and self.path.stat().st_size < position
+        rotated = (stat.st_dev, stat.st_ino) != self._inode
+        truncated = not rotated and stat.st_size < position
         if rotated or truncated:
             self._drain(out)
             self._finish_file()
-            old = self._inode
-            if rotated:
-                self._backups_after(old, out)
-            self._handle.close()
+            old, old_handle = self._inode, self._handle
             self._handle = None
-            if self._open_current():
+            try:
+                if rotated:  # the old file stays open meanwhile: its inode is not reused
+                    self._switch_to_current(old, out)
+            finally:
+                old_handle.close()
+            if self._handle is None:
+                opened = self._open(self.path)
+                if opened is not None:
+                    self._handle, self._inode = opened
+            if self._handle is not None:
                 self._drain(out)
         return out
 

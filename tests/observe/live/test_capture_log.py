@@ -98,3 +98,29 @@ def test_a_follower_told_to_wait_picks_the_log_up_when_it_appears(tmp_path: Path
     with CaptureLogWriter(path, codec=SIMPLE_CODEC) as writer:
         writer.write(make_exchange(target="/first"))
     assert _targets(follower.poll()) == ["/first"]
+
+
+def test_a_follower_polling_from_another_thread_during_heavy_rotation_loses_nothing(
+        tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "log.jsonl"
+    writer = CaptureLogWriter(path, max_bytes=1_000, backups=1_000, codec=SIMPLE_CODEC)
+    follower = LogFollower(path, codec=SIMPLE_CODEC, wait=True)
+    seen: list[str] = []
+    done = threading.Event()
+
+    def follow() -> None:
+        while not done.wait(0.002):
+            seen.extend(_targets(follower.poll()))
+        seen.extend(_targets(follower.poll()))
+
+    thread = threading.Thread(target=follow)
+    thread.start()
+    for i in range(1_000):
+        writer.write(make_exchange(target=f"/item/{i}"))
+    writer.close()
+    done.set()
+    thread.join(30)
+    assert seen == [f"/item/{i}" for i in range(1_000)]
+    assert writer.rotations > 50
