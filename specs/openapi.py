@@ -99,6 +99,12 @@ def parameter_schema(shape: Shape, options: SchemaOptions) -> dict[str, Any]:
     return shape_schema(shape, options)
 
 
+def _header_schema(shape: Shape, options: SchemaOptions) -> dict[str, Any]:
+    """Response headers are opaque text to clients: no drift flags on them (request-id noise)."""
+    schema = parameter_schema(shape, options)
+    return {"type": "string"} if DRIFT_KEY in schema else schema
+
+
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
 
@@ -227,7 +233,7 @@ def _operation(template: str, method: str, op: OperationSummary,
         entry: dict[str, Any] = {"description": phrase or reason or "Response"}
         if response.headers:
             entry["headers"] = {
-                name: {"schema": parameter_schema(shape, options),
+                name: {"schema": _header_schema(shape, options),
                        **({"required": True} if shape.count >= response.count else {})}
                 for name, shape in sorted(response.headers.items())
             }
