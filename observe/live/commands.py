@@ -189,6 +189,8 @@ def tail_command(log: Path, spec: Path | None, follow: bool, as_json: bool, once
     else:
         from observe.live.dashboard import ViewState, run_dashboard
 
+        session.poll()  # the backlog: what is already in the log is not "new"
+
         def poll() -> int:
             return len(session.poll())
 
