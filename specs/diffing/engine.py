@@ -14,13 +14,18 @@ Invariants:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
-from specs.diffing.catalog import Catalog, load_catalog
+from specs.diffing.context import DiffContext
+from specs.diffing.context import mapping_of as _mapping
 from specs.diffing.findings import Finding, join_pointer
 from specs.diffing.loading import SpecDocument
-from specs.diffing.schemadiff import Change, SchemaComparer
+from specs.diffing.operations import (
+    OperationPair,
+    compare_operation,
+    compare_security_schemes,
+)
 from specs.diffing.schemaview import canonical, text_of
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -36,49 +41,8 @@ def path_parameter_names(path: str) -> list[str]:
     return [m.group(0)[1:-1] for m in _PARAM.finditer(text_of(path))]
 
 
-@dataclass
-class DiffContext:
-    """Both documents, the catalog, and the findings gathered so far."""
-
-    base: SpecDocument
-    new: SpecDocument
-    catalog: Catalog = field(default_factory=load_catalog)
-    findings: list[Finding] = field(default_factory=list)
-    comparer: SchemaComparer = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.comparer = SchemaComparer(self.base.data, self.new.data)
-
-    def add(self, rule: str, location: object, message: str, pointer: str) -> None:
-        self.findings.append(Finding(rule, self.catalog.severity(rule), str(location), message,
-                                     pointer=pointer, file=self.new.name))
-
-    def add_changes(self, changes: list[Change], direction: str, location: str,
-                    skip_kinds: frozenset[str] = frozenset()) -> None:
-        for change in changes:
-            if change.kind in skip_kinds and not change.path:
-                continue
-            rule = self.catalog.schema_rule(change.kind, direction)
-            where = f"{location} {render_path(change.path)}".rstrip()
-            self.add(rule, where, change.message, change.pointer)
-
-
-def render_path(path: tuple[str, ...]) -> str:
-    """('photos', '[]', 'id') -> 'photos[].id'; the root is ''."""
-    text = ""
-    for step in path:
-        text += step if step == "[]" or not text else "." + step
-    return text
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def diff_specs(base: SpecDocument, new: SpecDocument) -> list[Finding]:
     """All classified changes from `base` to `new`, sorted, with lines in `new`."""
-    from specs.diffing.operations import compare_security_schemes
-
     ctx = DiffContext(base, new)
     old_doc, new_doc = base.data, new.data
     if canonical(old_doc.get("openapi")) != canonical(new_doc.get("openapi")):
@@ -103,8 +67,6 @@ def diff_specs(base: SpecDocument, new: SpecDocument) -> list[Finding]:
 
 
 def _with_line(new: SpecDocument, finding: Finding) -> Finding:
-    from dataclasses import replace
-
     return replace(finding, line=new.line_of(finding.pointer)) if finding.pointer else finding
 
 
@@ -122,8 +84,6 @@ def _compare_servers(ctx: DiffContext) -> None:
 
 
 def _compare_path(ctx: DiffContext, old_path: str, new_path: str) -> None:
-    from specs.diffing.operations import OperationPair, compare_operation
-
     old_item = _mapping(_mapping(ctx.base.data.get("paths")).get(old_path))
     new_item = _mapping(_mapping(ctx.new.data.get("paths")).get(new_path))
     item_pointer = join_pointer("/paths", new_path)

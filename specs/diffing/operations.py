@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from specs.diffing.engine import DiffContext, _mapping
+from specs.diffing.context import DiffContext
+from specs.diffing.context import mapping_of as _mapping
 from specs.diffing.findings import join_pointer
 from specs.diffing.schemadiff import REQUEST, RESPONSE
 from specs.diffing.schemaview import canonical, resolve_ref, text_of
