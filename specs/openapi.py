@@ -162,7 +162,8 @@ def _parameters(template: str, names: tuple[tuple[int, str], ...], op: Operation
         for name in sorted(shapes):
             shape = shapes[name]
             param: dict[str, Any] = {"name": name, "in": where}
-            if shape.count >= op.count:
+            seen = op.present.get(name, shape.count) if where == "query" else shape.count
+            if seen >= op.count:
                 param["required"] = True
             param["schema"] = parameter_schema(shape, options) if where != "cookie" else {
                 "type": "string"}

@@ -8,9 +8,9 @@ worker reads the file but runs plugins and summarising only on every n-th exchan
 part), and only shard 0 counts what the reader skipped, so tallies add up as with one worker.
 
 Invariants:
-1. The result does not depend on `jobs` or on the order of `paths`: summaries merge
-   associatively and commutatively, and the location recorded for each value is
-   `<file>#<index>` (zero-padded), whose minimum is order-independent.
+1. The result does not depend on `jobs`, on the order of `paths` or on the folder they are in:
+   summaries merge associatively and commutatively, and the location recorded for each value
+   is `<file name>#<index>` (zero-padded), whose minimum is order-independent.
 2. Tallies add up across workers (`Tally.merge`).
 """
 
@@ -62,7 +62,7 @@ def _summarize_file(job: Job) -> tuple[dict[str, Any], Tally]:
     if shards == 1:
         from observe.cli import process_exchanges
 
-        summary = summarize_exchanges(process_exchanges([path], kwargs, tally), path)
+        summary = summarize_exchanges(process_exchanges([path], kwargs, tally), Path(path).name)
         return summary.to_dict(), tally
     return _summarize_shard(path, kwargs, shard, shards, tally).to_dict(), tally
 
@@ -91,7 +91,7 @@ def _summarize_shard(path: str, kwargs: dict[str, Any], shard: int, shards: int,
             continue
         tally.exchange(result.incomplete)
         index = result.origin.index if result.origin.index else position
-        summary.add(result, f"{path}#{index:09d}")
+        summary.add(result, f"{Path(path).name}#{index:09d}")
     return summary
 
 

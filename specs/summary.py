@@ -115,7 +115,8 @@ class ResponseSummary:
         return out
 
 
-_COUNTERS = ("servers", "operation_ids", "tags", "security", "hints", "undecodable", "no_response")
+_COUNTERS = ("servers", "operation_ids", "tags", "security", "hints", "undecodable", "no_response",
+             "present")
 _SHAPE_MAPS = ("path_values", "query", "headers", "cookies", "bodies")
 
 
@@ -134,6 +135,7 @@ class OperationSummary:
         self.hints: dict[str, int] = {}  # "pointer\tformat" -> count
         self.undecodable: dict[str, int] = {}  # request media type -> count
         self.no_response: dict[str, int] = {}  # incomplete reason -> count
+        self.present: dict[str, int] = {}  # query parameter -> exchanges that sent it
         self.path_values: dict[str, Shape] = {}  # str(position) -> shape of raw values
         self.query: dict[str, Shape] = {}
         self.headers: dict[str, Shape] = {}
@@ -241,11 +243,15 @@ class OperationSummary:
                 _inc(self.hints, f"{status}\t{pointer}\t{name}")
 
     def _add_query(self, query: list[tuple[str, str]], loc: str, meta: Mapping[str, Any]) -> None:
+        seen = set()
         for name, value in query:
             if is_secret_name(name):
                 _inc(self.security, f"apiKey:query:{name}")
                 continue
             _shape(self.query, name).add(value, loc)
+            if name not in seen:
+                seen.add(name)
+                _inc(self.present, name)
         param_hints = meta.get("param_format_hints")
         if param_hints:
             for name, fmt in param_hints.items():

@@ -123,7 +123,7 @@ def test_drift_report_counts_both_classic_cases(traffic: list[Path], tmp_path: P
     assert [e["location"].rsplit("/", 1)[-1] for e in report][:2] == ["taken", "views"]
     # the free-text values are exchanges 5, 22 and 39 (in part2, part1, part0): the smallest
     # location is reported, whatever the order the files were read in
-    assert by_field["taken"]["examples"]["string:text"] == f"{traffic[0]}#000000039"
+    assert by_field["taken"]["examples"]["string:text"] == f"{traffic[0].name}#000000039"
     spec = yaml.safe_load((tmp_path / "a.yaml").read_text())
     taken = spec["paths"]["/v1/photos/{photoId}"]["get"]["responses"]["200"]["content"][
         "application/json"]["schema"]["properties"]["photo"]["properties"]["dates"][
@@ -235,3 +235,29 @@ def test_dask_job_equals_local_run(traffic: list[Path]) -> None:
     local = summarize_sources([str(p) for p in traffic], kwargs, 1, Tally())
     assert summarize_with_dask([str(p) for p in traffic], kwargs, "synchronous") == local
     assert summarize_with_dask([str(p) for p in reversed(traffic)], kwargs, "threads") == local
+
+
+def test_same_traffic_in_another_folder_gives_the_same_bytes(traffic: list[Path],
+                                                              tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    copies = []
+    for path in traffic:
+        copy = elsewhere / path.name
+        copy.write_bytes(path.read_bytes())
+        copies.append(copy)
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    run("infer", *map(str, traffic), "-o", str(a))
+    run("infer", *map(str, copies), "-o", str(b))
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_a_repeated_query_parameter_is_not_required_when_sometimes_absent() -> None:
+    from specs.openapi import render_openapi
+    from specs.run import summarize_exchanges
+
+    exchanges = [json_exchange("GET", "http://h.example/tags?tag=a&tag=b", 200, {}, index=0),
+                 json_exchange("GET", "http://h.example/tags", 200, {}, index=1)]
+    doc = render_openapi(summarize_exchanges(exchanges, "m"))
+    (param,) = doc["paths"]["/tags"]["get"]["parameters"]
+    assert param["name"] == "tag" and "required" not in param
