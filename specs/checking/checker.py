@@ -124,6 +124,8 @@ class Checker:
     def _show(self, name: str, value: Any) -> str:
         if self.redactor.is_secret(name):
             return _PLACEHOLDER
+        if isinstance(value, str) and hasattr(self.redactor, "redact_value"):
+            value = self.redactor.redact_value(name, value)  # e.g. URLs with secret queries
         if isinstance(value, dict):
             return "{" + f"{len(value)} keys" + "}"
         if isinstance(value, list):

@@ -233,3 +233,10 @@ def test_check_command_unusable_spec_exits_2(tmp_path: Path, har: Path) -> None:
     result = CliRunner().invoke(check_command, [str(bad), str(har)])
     assert result.exit_code == 2
     assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_url_value_loses_its_secret_query_in_the_example() -> None:
+    body = dict(GOOD, views="https://api.example.com/x?api_key=abcdef123456&page=2")
+    findings = _checker().check(_exchange("GET", "/photos/42?lang=en", body=body))
+    (views,) = [f for f in findings if f.location.endswith("/views")]
+    assert "abcdef123456" not in views.example and "page=2" in views.example
