@@ -149,7 +149,9 @@ def test_ignore_file_accepts_findings_by_rule_and_location(specs, tmp_path: Path
     assert code == 1
 
 
-def test_text_output_and_nothing_to_report(specs) -> None:
+def test_text_output_and_nothing_to_report(specs, monkeypatch) -> None:
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(name, raising=False)
     base, _ = specs
     code, out, _ = _run(base, base)
     assert code == 0 and "no findings" in out
