@@ -10,7 +10,8 @@ Invariants:
 1. A value made here is equal, field for field, to the one the class constructor makes from the
    same arguments (tests/observe/capture/test_http1.py checks it for every class used).
 2. Only the dataclass API is relied on; a class without an instance dictionary (slots) falls
-   back to its constructor.
+   back to its constructor. `Headers` values are made from their pairs directly when its
+   layout is the known one (checked at import), else through the constructor.
 3. Header bytes become text as UTF-8, or Latin-1 when they are not UTF-8 (never with errors
    ignored); names are Latin-1 (they are ASCII tokens).
 """
@@ -73,13 +74,40 @@ def text(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
+def _trusted_headers_factory() -> Callable[[tuple[tuple[str, str], ...]], Headers]:
+    """`Headers` from pairs already of `str`, without re-validating each one.
+
+    `Headers.__init__` copies every pair through `str()`, a third of the cost of an exchange
+    here. When `Headers` keeps its pairs in its one slot, the tuple is stored directly; the
+    result is checked against the constructor's once, and any other layout uses the
+    constructor.
+    """
+    sample = (("Host", "h"), ("X", "y"))
+    if getattr(Headers, "__slots__", None) == ("_fields",):
+        def trusted(pairs: tuple[tuple[str, str], ...]) -> Headers:
+            headers = object.__new__(Headers)
+            headers._fields = pairs
+            return headers
+
+        if trusted(sample) == Headers(sample) and trusted(sample).fields == sample:
+            return trusted
+    return Headers
+
+
+_trusted_headers = _trusted_headers_factory()
+
+
 def headers_of(fields: list[tuple[bytes, bytes]] | tuple[()]) -> Headers:
     if not fields:
         return EMPTY_HEADERS
     try:
-        return Headers([(name.decode("latin-1"), value.decode("utf-8")) for name, value in fields])
+        return _trusted_headers(
+            tuple([(name.decode("latin-1"), value.decode("utf-8")) for name, value in fields])
+        )
     except UnicodeDecodeError:
-        return Headers([(name.decode("latin-1"), text(value)) for name, value in fields])
+        return _trusted_headers(
+            tuple([(name.decode("latin-1"), text(value)) for name, value in fields])
+        )
 
 
 def content_coding(message: Message) -> str:

@@ -28,7 +28,7 @@ from observe.sources import ReadOptions
 from observe.tally import Tally
 
 DEFAULT_IDLE_TIMEOUT = 300.0  # seconds of capture time without a packet
-_SWEEP_EVERY = 0x3FFF  # segments between idle sweeps, minus one (a power of two)
+_SWEEP_INTERVAL = 10.0  # seconds of capture time between idle sweeps
 _CLOSED_MEMORY = 8192
 _CONTROL = SYN | FIN | RST
 
@@ -67,7 +67,7 @@ class ConnectionTracker:
         self._closed: dict[Key, None] = {}
         self._ready: list[Exchange] = []
         self._index = 0
-        self._segments = 0
+        self._next_sweep = float("-inf")  # capture time of the next idle sweep
         self._endpoints: dict[tuple[str, int], Endpoint] = {}
 
     # -- input ------------------------------------------------------------------------------
@@ -102,8 +102,7 @@ class ConnectionTracker:
                 self.tally.skip("packet", connection.dead)
         if flags & _CONTROL or connection.fin_seen:
             self._control(connection, segment)
-        self._segments += 1
-        if not self._segments & _SWEEP_EVERY:
+        if timestamp > self._next_sweep:
             self._sweep(timestamp)
         if self._ready:
             return self._take()
@@ -214,6 +213,7 @@ class ConnectionTracker:
 
     def _sweep(self, now: float) -> None:
         """Flush connections idle for longer than `idle_timeout` (capture time)."""
+        self._next_sweep = now + _SWEEP_INTERVAL
         limit = now - self.idle_timeout
         idle = [c for c in self._connections.values() if c.last_ts < limit]
         for connection in idle:

@@ -52,3 +52,10 @@ def test_header_text_is_utf8_or_latin1_never_lossy() -> None:
     assert headers_of([(b"X-Name", "Zoë".encode())]).fields == (("X-Name", "Zoë"),)
     assert headers_of([(b"X-Name", b"Zo\xeb")]).fields == (("X-Name", "Zoë"),)
     assert text(b"/caf\xc3\xa9") == "/café"
+
+
+def test_headers_made_from_pairs_equal_the_constructors() -> None:
+    built = headers_of([(b"Content-Type", b"text/plain"), (b"X-A", b"1")])
+    assert built == Headers([("Content-Type", "text/plain"), ("X-A", "1")])
+    assert built.get("content-type") == "text/plain"
+    assert built.with_set("X-A", "2").fields == (("Content-Type", "text/plain"), ("X-A", "2"))

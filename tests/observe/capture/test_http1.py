@@ -342,3 +342,15 @@ def test_a_segment_with_data_but_no_psh_is_parsed_when_the_other_side_speaks() -
     (exchange,) = run(build.segments)
     assert exchange.request.target == "/nopush"
     assert exchange.response is not None and exchange.response.body == b"r"
+
+
+def test_a_connection_idle_past_the_timeout_is_flushed_while_reading_goes_on() -> None:
+    from observe.capture.tracker import ConnectionTracker
+
+    quiet = Builder(client=("10.0.0.1", 41000)).handshake().client_sends(get("/waiting"))
+    later = Builder(client=("10.0.0.9", 42000), start=1000.0 + 400).handshake()
+    tally = Tally()
+    tracker = ConnectionTracker(ReadOptions(), tally, idle_timeout=300.0)
+    flushed = [e for s in quiet.segments + later.segments for e in tracker.feed(s)]
+    assert [(e.request.target, e.incomplete) for e in flushed] == [("/waiting", "no response")]
+    assert tally.counts["connections flushed when idle"] == 1
