@@ -13,13 +13,15 @@ Invariants:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
 from observe.errors import BodyError
 from observe.exchange import Exchange, Message
-from plugins.redaction import is_secret_name
+from plugins.redaction import is_secret_name as _is_secret_name
 from specs.paths import path_key
 from specs.shape import Shape
 
@@ -32,6 +34,12 @@ STANDARD_HEADERS = frozenset({
     "upgrade", "upgrade-insecure-requests", "user-agent", "via", "x-forwarded-for",
     "x-forwarded-host", "x-forwarded-proto", "x-requested-with", "content-encoding",
 })
+
+@lru_cache(maxsize=4096)
+def is_secret_name(name: str) -> bool:
+    """`plugins.redaction.is_secret_name`, memoised (names repeat on every exchange)."""
+    return _is_secret_name(name)
+
 
 BROWSER_HEADER_PREFIXES = ("sec-", "priority", "purpose", "x-chrome-", "x-client-data")
 # response headers that are part of an API's contract (besides x-*)
@@ -285,12 +293,24 @@ class OperationSummary:
             _inc(self.security, f"plugin:{name}")
         schemes = exchange.meta.get("security_schemes")
         if isinstance(schemes, Mapping):
-            import json
-
             for name, scheme in schemes.items():
-                text = json.dumps(scheme, sort_keys=True)
+                text = _scheme_text(scheme)
                 self.security_schemes[str(name)] = min(
                     text, self.security_schemes.get(str(name), text))
+
+
+_SCHEME_TEXTS: list[tuple[Any, str]] = []  # a few recent (scheme, canonical JSON) pairs
+
+
+def _scheme_text(scheme: Any) -> str:
+    """Canonical JSON of a security scheme; plugins send the same few schemes every time."""
+    for known, text in _SCHEME_TEXTS:
+        if known == scheme:
+            return text
+    text = json.dumps(scheme, sort_keys=True)
+    _SCHEME_TEXTS.insert(0, (json.loads(text), text))  # a copy: callers may mutate theirs
+    del _SCHEME_TEXTS[8:]
+    return text
 
 
 def _inc(counts: dict[str, int], key: str) -> None:
