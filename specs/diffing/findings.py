@@ -10,16 +10,31 @@ Invariants:
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 
-class Severity(enum.IntEnum):
-    """How much a change or a deviation hurts clients; ordered, so `>=` works for --fail-on."""
+@functools.total_ordering
+class Severity(enum.Enum):
+    """How much a change or a deviation hurts clients; ordered, so `>=` works for --fail-on.
 
-    INFO = 1
-    WARNING = 2
-    BREAKING = 3
+    The value is the label ("breaking"), so consumers that only read `.value` (the live report)
+    show the word; the order is by `rank`.
+    """
+
+    INFO = "info"
+    WARNING = "warning"
+    BREAKING = "breaking"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self.value]
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank < other.rank
 
     @classmethod
     def parse(cls, text: str) -> Severity:
@@ -31,7 +46,10 @@ class Severity(enum.IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.lower()
+        return self.value
+
+
+_RANKS = {"info": 1, "warning": 2, "breaking": 3}
 
 
 @dataclass(frozen=True)
@@ -55,7 +73,7 @@ class Finding:
     example: str = ""
 
     def sort_key(self) -> tuple[int, str, str, str]:
-        return (-int(self.severity), self.location, self.rule, self.message)
+        return (-self.severity.rank, self.location, self.rule, self.message)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -240,3 +240,15 @@ def test_a_url_value_loses_its_secret_query_in_the_example() -> None:
     findings = _checker().check(_exchange("GET", "/photos/42?lang=en", body=body))
     (views,) = [f for f in findings if f.location.endswith("/views")]
     assert "abcdef123456" not in views.example and "page=2" in views.example
+
+
+def test_the_live_tail_reads_our_findings(tmp_path: Path) -> None:
+    # observe.live loads the checker through the entry point and reads findings by duck typing
+    from observe.live.checking import load_checker
+
+    spec = tmp_path / "api.yaml"
+    spec.write_text(yaml.safe_dump(SPEC))
+    check = load_checker(str(spec))
+    (drift,) = check(_exchange("GET", "/nowhere"))
+    assert (drift.rule, drift.severity, drift.location) == (
+        "operation-unknown", "breaking", "GET /nowhere")
