@@ -100,3 +100,29 @@ def test_corpus_source_gives_valid_spec_and_bodies_validate(path: Path) -> None:
             assert not errors, (request.url, errors[0].message)
             checked += 1
     assert checked >= 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["/a/1", "/a/22", "/b", "/c/x1y2z3w4q5"]), values,
+                          st.sampled_from([200, 404])), min_size=1, max_size=8),
+       st.dictionaries(st.sampled_from(["p", "q", "r"]), values, min_size=3, max_size=3))
+def test_whole_documents_validate_every_body(calls: list[tuple[str, Any, int]],
+                                             shared: dict[str, Any]) -> None:
+    from tests.specs.helpers import json_exchange
+
+    exchanges = [json_exchange("GET", f"http://h.example{path}", status,
+                               {"body": body, "shared": shared}, index=i)
+                 for i, (path, body, status) in enumerate(calls)]
+    summary = ApiSummary()
+    for i, exchange in enumerate(exchanges):
+        summary.add(exchange, f"m#{i:09d}")
+    grouped = group_operations(summary)
+    doc = render_openapi(summary, grouped=grouped)
+    validate_document(doc)
+    for exchange in exchanges:
+        assert exchange.response is not None
+        template = grouped.templating.templates[path_key(exchange.request.path)[0]].path
+        response = doc["paths"][template]["get"]["responses"][str(exchange.response.status)]
+        schema = resolve_refs(response["content"]["application/json"]["schema"], doc)
+        errors = list(Draft202012Validator(schema).iter_errors(exchange.response.json()))
+        assert not errors, errors[0].message
