@@ -2,7 +2,8 @@
 
 Formats:
 - text: one block per finding, coloured by severity when the output is a terminal (rich);
-- markdown: a summary line and one table, ready for a pull-request comment;
+- markdown: a summary line and one table, ready for a pull-request comment (the first
+  MARKDOWN_ROWS findings, worst first, so it fits GitHub's comment size);
 - json: `{"schema": "restscope.findings/1", "tool", "inputs", "summary", "findings": [...]}`,
   each finding as `Finding.to_dict()` (documented in specs/rules/README.md);
 - github: one workflow command per finding, `::error file=F,line=L,title=T::MESSAGE`
@@ -26,6 +27,7 @@ from specs.diffing.findings import Finding, Severity
 
 FORMATS = ("text", "markdown", "json", "github")
 JSON_SCHEMA_ID = "restscope.findings/1"
+MARKDOWN_ROWS = 200  # a pull-request comment holds 65536 characters
 _STYLES = {Severity.BREAKING: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _COMMANDS = {Severity.BREAKING: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -74,13 +76,16 @@ def render_markdown(findings: Sequence[Finding], tool: str) -> str:
     else:
         lines += ["| Severity | Rule | Location | Change | Line |",
                   "| --- | --- | --- | --- | ---: |"]
-    for f in findings:
+    for f in findings[:MARKDOWN_ROWS]:
         cells = [f.severity.label, f"`{f.rule}`", _cell(f.location), _cell(f.message)]
         if tool == "check":
             cells += [str(f.count), _cell(f.example)]
         else:
             cells.append(str(f.line) if f.line else "")
         lines.append("| " + " | ".join(cells) + " |")
+    if len(findings) > MARKDOWN_ROWS:
+        lines += ["", f"... and {len(findings) - MARKDOWN_ROWS} more, less severe or later in "
+                      "order (all of them: `--format json`)."]
     lines.append("")
     return "\n".join(lines)
 

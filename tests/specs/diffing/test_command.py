@@ -283,3 +283,14 @@ def test_markdown_renders_as_an_html_table_with_a_markdown_renderer(specs) -> No
     cells = Cells()
     cells.feed(MarkdownIt("commonmark").enable("table").render(pipe))
     assert cells.rows[1][2] == "a|b"  # an escaped pipe stays inside its cell
+
+
+def test_markdown_fits_a_pull_request_comment() -> None:
+    from specs.diffing.report import MARKDOWN_ROWS
+
+    findings = [Finding("path-removed", Severity.BREAKING, f"/p{i:04}", "path removed")
+                for i in range(MARKDOWN_ROWS + 50)]
+    text = render_markdown(findings, "diff")
+    assert len(_parse_markdown_table(text)) == MARKDOWN_ROWS
+    assert "... and 50 more" in text and "**250 breaking, 0 warning, 0 info**" in text
+    assert len(text) < 65536
