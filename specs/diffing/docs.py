@@ -49,7 +49,8 @@ responses. Swagger 2.0 inputs are converted to OpenAPI 3.0 first.
 ## Output
 
 - `--format text` (default): coloured on a terminal;
-- `--format markdown`: a summary line and a table, for a pull-request comment;
+- `--format markdown`: a summary line and a table for a pull-request comment (at most 200 rows,
+  worst first; the rest are counted);
 - `--format github`: one workflow command per finding,
   `::error file=F,line=L,title=RULE (severity)::LOCATION: MESSAGE` (breaking -> `error`,
   warning -> `warning`, info -> `notice`); `%`, CR and LF are escaped as `%25`, `%0D`, `%0A`,
