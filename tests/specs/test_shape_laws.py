@@ -7,6 +7,7 @@ split work across files, processes and machines.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hypothesis import given, settings
@@ -104,3 +105,20 @@ def test_api_summary_split_anywhere_merges_back(calls: list[tuple[str, Any, int]
         (left if i < cut else right).add(exchange, f"m#{i:09d}")
     assert right.merge(left) == whole
     assert ApiSummary.from_dict(whole.to_dict()) == whole
+
+
+def test_summary_size_does_not_grow_with_the_number_of_exchanges() -> None:
+    from specs.summary_file import dump_summary
+
+    def summary_of(n: int) -> str:
+        summary = ApiSummary()
+        for i in range(n):
+            body = {"id": 10_000 + i, "title": f"photo number {i}", "tags": [f"t{i}", "x"],
+                    "by_user": {str(500 + i): {"seen": i}}}
+            summary.add(json_exchange("GET", f"http://h.example/photos/{i}", 200, body, i),
+                        f"f#{i:09d}")
+        return dump_summary(summary)
+
+    small, large = summary_of(100), summary_of(1000)
+    assert len(json.loads(large)["operations"]) == 1  # ids in the path became one operation
+    assert len(large) < len(small) * 1.2  # capped value sets: no growth with exchanges
