@@ -66,6 +66,7 @@ class Message:
     partner: Message | None = None  # a request's response, a response's request
     no_response: str | None = None  # why a request has no response
     previous_ack: int | None = None  # the ACK of the previous message read on this stream
+    content_length = -1  # the Content-Length of a body that has one (not chunked)
     after_loss = False  # bytes before this message were lost or skipped
 
     def __init__(self, is_request: bool, ts: float, seq: int, ack: int | None) -> None:
@@ -110,6 +111,7 @@ class MessageReader:
         "_batch_end_ts",
         "_batch_size",
         "_batch_start",
+        "_body_left",
         "_chunk",
         "_head_stop",
         "_parser",
@@ -161,6 +163,7 @@ class MessageReader:
         self._batch_start: tuple[float, int, int | None] = (0.0, 0, None)
         self._batch_size = 0
         self._batch_end_ts = 0.0
+        self._body_left = 0  # bytes still due in the Content-Length body being read
         # the chunk being parsed: first timestamp, sequence number, ack, last timestamp, and the
         # sequence number after it
         self._chunk: tuple[float, int, int | None, float, int] = (0.0, 0, None, 0.0, 0)
@@ -179,30 +182,30 @@ class MessageReader:
     def data(
         self, payload: bytes, timestamp: float, seq: int, ack: int | None, push: int = 0,
     ) -> None:
-        """Take contiguous data: parse it now when `push` is set and nothing is queued (the
-        common case), otherwise queue it until the next `push`."""
+        """Take contiguous data. It is parsed at once when `push` is set (the segment's PSH),
+        nothing is queued and it completes the body in progress, if any; otherwise it is
+        queued until it does, the other side speaks, or the stream ends (`push`)."""
         batch = self.batch
-        if push and not batch and self.plain and not self.listener.bodiless_due:
-            self._chunk = (timestamp, seq, ack, timestamp, (seq + len(payload)) & SEQ_MASK)
-            try:
-                self._parser.feed_data(payload)
-            except httptools.HttpParserUpgrade as upgrade:
-                self._upgraded(payload[upgrade.args[0]:])
-            except httptools.HttpParserError as error:
-                self._parse_error(error, payload)
-            if self._head_stop:
-                self._lost_step()
-            return
         if batch and ack != self._batch_start[2]:
             # a batch never mixes ACKs: pairing after a gap reads them per message
             self.push()
+        if (
+            push
+            and not batch
+            and len(payload) >= self._body_left
+            and self.plain
+            and not self.listener.bodiless_due
+        ):
+            self._chunk = (timestamp, seq, ack, timestamp, (seq + len(payload)) & SEQ_MASK)
+            self._feed(payload)
+            return
         if not batch:
             self._batch_start = (timestamp, seq, ack)
             self._batch_size = 0
         batch.append(payload)
-        self._batch_size += len(payload)
+        size = self._batch_size = self._batch_size + len(payload)
         self._batch_end_ts = timestamp
-        if push or self._batch_size > _BATCH_LIMIT:
+        if (push and size >= self._body_left) or size > _BATCH_LIMIT:
             self.push()
 
     def push(self) -> None:
@@ -264,15 +267,20 @@ class MessageReader:
     def _feed(self, payload: bytes | memoryview) -> None:
         if self.listener.bodiless_due:
             self._feed_carefully(payload)
-            return
-        try:
-            self._parser.feed_data(payload)
-        except httptools.HttpParserUpgrade as upgrade:
-            self._upgraded(payload[upgrade.args[0]:])
-        except httptools.HttpParserError as error:
-            self._parse_error(error, payload)
-        if self._head_stop:
-            self._lost_step()
+        else:
+            try:
+                self._parser.feed_data(payload)
+            except httptools.HttpParserUpgrade as upgrade:
+                self._upgraded(payload[upgrade.args[0]:])
+            except httptools.HttpParserError as error:
+                self._parse_error(error, payload)
+            if self._head_stop:
+                self._lost_step()
+        message = self.message
+        if message is not None and message.content_length > 0:
+            self._body_left = message.content_length - message.body_size
+        else:
+            self._body_left = 0
 
     def _lost_step(self) -> None:
         """A bodiless response was read without byte-exact feeding: the rest is unusable."""
@@ -473,6 +481,9 @@ class MessageReader:
             assert isinstance(parser, httptools.HttpResponseParser)
             message.status = parser.get_status_code()
             message.eof_delimited = _is_eof_delimited(message)
+        length = message.header(b"content-length")
+        if length is not None and length.isdigit():
+            message.content_length = int(length)
         self.messages += 1
         decision = self.listener.message_head(message)
         if decision == NORMAL:
