@@ -11,7 +11,11 @@ Invariants:
    decision taken from outside the stream is "this response has no body" (the answer to HEAD or
    a CONNECT tunnel), which the listener gives from the request it pairs the response with.
 2. To stop exactly where such a header block ends, data is fed one byte at a time while the
-   listener says a bodiless response may be due (`careful`); otherwise in whole segments.
+   listener says a bodiless response may be due (`bodiless_due`). Otherwise contiguous data is
+   parsed in big pieces: a segment with PSH at once, unless it leaves a Content-Length body
+   unfinished; queued data when it finishes that body, when the other side speaks, at a gap
+   and at the end of the stream (`push`). A queued piece never mixes ACK numbers, so each
+   message keeps the ACK it was sent with.
 3. Bytes after a gap or a parse error are never glued to what came before: the message in
    progress is reported incomplete, and reading resumes at the next request line or status line
    found by `resynchronise` (also how a capture that starts mid-connection gets in step).

@@ -14,6 +14,9 @@ Invariants:
    upgraded), packets (retransmitted data, after close), exchanges (filtered out, no request).
    The caller counts the exchanges it receives (`Tally.exchange`); the tracker never does.
 4. Exchanges carry `Origin(kind, location, index)` with a running index, in emission order.
+5. An exchange is returned by the call whose segment completes it: usually the response's
+   last segment (PSH), at the latest the next segment of that connection with data, its
+   FIN/RST, the idle sweep, or `finish`.
 """
 
 from __future__ import annotations
