@@ -7,8 +7,8 @@ its template and the names of its parameters, and the reasons for every decision
 Decisions, per position under one prefix (a trie walked top-down):
 1. Placeholders (numbers, UUIDs, hex, NSIDs, dates, tokens, emails) are parameters; all
    placeholders at one position merge into one parameter (their subtrees merge too).
-2. Words stay static unless there is evidence they are values: at least `MIN_DISTINCT` distinct
-   words at one position, each seen rarely (median hits <= `RARE_HITS`) or very many of them
+2. Words stay static unless there is evidence they are values, under a non-root prefix: at least
+   `MIN_RARE_DISTINCT` distinct words, each seen rarely (median hits <= `RARE_HITS`), very many
    (>= `MANY_DISTINCT`), or sharing a static child segment (`/users/alice/photos`,
    `/users/bob/photos`: at least `SHARED_SHARE` percent of them). Known words (`api`, `me`,
    `search`, versions ...) and words seen under
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from specs.paths import is_placeholder, is_version, split_extension, split_path
 
 MIN_DISTINCT = 5
+MIN_RARE_DISTINCT = 8
 RARE_HITS = 2
 MANY_DISTINCT = 40
 SHARED_SHARE = 30  # percent of candidates that must share a static child segment
@@ -145,7 +146,10 @@ def _decide(node: _Node, prefix: str, explain: list[str]) -> dict[str, str]:
     median = _median(hits)
     enough = len(candidates) >= MIN_DISTINCT
     many = len(candidates) >= MANY_DISTINCT
-    rare = enough and median <= RARE_HITS
+    # first segments are resources, not values, unless there are very many of them; and "each
+    # seen rarely" needs more distinct values than a small capture of a few resources gives
+    many = many and (bool(prefix) or len(candidates) >= 2 * MANY_DISTINCT)
+    rare = bool(prefix) and len(candidates) >= MIN_RARE_DISTINCT and median <= RARE_HITS
     shared = _shared_child(node, candidates) if enough and prefix else None
     if many or rare or shared:
         reason = (f"{len(candidates)} distinct values" if many else
@@ -219,7 +223,7 @@ def name_parameters(template: str) -> tuple[str, tuple[tuple[int, str], ...]]:
             stem = split_extension(previous)[0]
             if not is_version(stem):
                 base = _camel(_singular(stem))
-        name = f"{base}Id" if base else "id"
+        name = (base if base.lower().endswith("id") else f"{base}Id") if base else "id"
         if not name[0].isalpha():
             name = "id"
         candidate, n = name, 2

@@ -108,6 +108,7 @@ def test_templates_are_recovered_from_generated_urls() -> None:
             else:
                 failures.append(f"{host} {template} -> {sorted(got)}")
     share = recovered / len(rows)
+    print(f"{recovered}/{len(rows)} templates recovered ({share:.1%})")
     assert share >= 0.95, f"{share:.1%} recovered; failures:\n" + "\n".join(failures)
 
 
