@@ -32,6 +32,7 @@ from observe.tally import Tally
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_BACKUPS = 5
 MAX_BACKUPS = 10_000
+SNAPSHOT_ATTEMPTS = 100
 _READ_CHUNK = 1 << 20
 
 
@@ -204,6 +205,43 @@ class LogFollower:
                 return
             self._decode_lines(data, out)
 
+    @staticmethod
+    def _exists(path: Path) -> bool:
+        return _inode(path) is not None
+
+    def _snapshot(self) -> tuple[tuple[IO[bytes], tuple[int, int]] | None,
+                                 list[tuple[IO[bytes], tuple[int, int]]]]:
+        """The live file and the rotated ones (newest first), opened, as one consistent view.
+
+        A rotation while the files are being opened shifts names under us; the view is kept
+        only when every name still points at the file opened for it, else it is taken again.
+        """
+        for _attempt in range(SNAPSHOT_ATTEMPTS):
+            current = self._open(self.path)
+            backups: list[tuple[IO[bytes], tuple[int, int]]] = []
+            hole = False
+            for index in range(1, MAX_BACKUPS + 1):  # log.1, log.2 ... to two missing names
+                opened = self._open(rotated_path(self.path, index))
+                if opened is None:
+                    # a rotation moves one missing name down the chain: look past it
+                    if self._exists(rotated_path(self.path, index + 1)):
+                        hole = True
+                        continue
+                    break
+                backups.append(opened)
+            names = [self.path] + [rotated_path(self.path, i) for i in range(1, len(backups) + 1)]
+            opened_inodes = [current[1] if current else None] + [inode for _, inode in backups]
+            settled = not hole and (current is not None or not backups)
+            if settled and [_inode(name) for name in names] == opened_inodes and \
+                    _inode(rotated_path(self.path, len(backups) + 1)) is None:
+                return current, backups
+            if _attempt == SNAPSHOT_ATTEMPTS - 1:
+                break
+            for handle, _ in ([current] if current else []) + backups:
+                handle.close()
+        self.tally.count("capture log views taken while rotating")
+        return current, backups
+
     def _switch_to_current(self, old: tuple[int, int] | None, out: list[Exchange]) -> None:
         """Open the live file, then read every rotated file newer than `old`, oldest first.
 
@@ -212,13 +250,7 @@ class LogFollower:
         renamed after it was opened is still read through its handle, and a live file that
         rotates after it was opened is noticed at the next poll.
         """
-        current = self._open(self.path)
-        backups: list[tuple[IO[bytes], tuple[int, int]]] = []
-        for index in range(1, MAX_BACKUPS + 1):  # log.1, log.2 ... up to the first gap
-            opened = self._open(rotated_path(self.path, index))
-            if opened is None:
-                break
-            backups.append(opened)
+        current, backups = self._snapshot()
         inodes = [inode for _, inode in backups]
         if old is not None and old in inodes:
             newer = backups[: inodes.index(old)]
