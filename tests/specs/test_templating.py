@@ -133,3 +133,10 @@ def test_explanations_name_the_evidence() -> None:
     result = template_paths(hits)
     assert any("distinct values" in line and line.startswith("/repos/*")
                for line in result.explanations)
+
+
+def test_a_small_capture_of_a_few_resources_keeps_them_static() -> None:
+    resources = ["customers", "charges", "invoices", "products", "prices", "refunds"]
+    hits = {f"/v1/{r}": 1 for r in resources} | {f"/{r}": 1 for r in resources}
+    templates = template_paths(hits).templates
+    assert all(t.path == k for k, t in templates.items())
