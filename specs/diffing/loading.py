@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from observe.errors import InputError
-from specs.diffing.findings import split_pointer
+from specs.diffing.findings import join_pointer, split_pointer
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -38,6 +38,7 @@ class SpecDocument:
     text: str = ""
     _root: Any = field(default=None, repr=False)
     _composed: bool = field(default=False, repr=False)
+    _json_lines: dict[str, int] | None = field(default=None, repr=False)
 
     @property
     def version(self) -> str:
@@ -45,6 +46,8 @@ class SpecDocument:
 
     def line_of(self, pointer: str) -> int | None:
         """1-based line of the node at `pointer`, or of its nearest ancestor present."""
+        if self.text.lstrip().startswith("{"):
+            return self._json_line_of(pointer)
         root = self._node_root()
         if root is None:
             return None
@@ -56,6 +59,16 @@ class SpecDocument:
             node, line = found[0], int(found[1].start_mark.line)
         return line + 1
 
+    def _json_line_of(self, pointer: str) -> int | None:
+        if self._json_lines is None:
+            self._json_lines = json_line_map(self.text)
+        tokens = split_pointer(pointer)
+        for end in range(len(tokens), -1, -1):
+            found = self._json_lines.get(join_pointer("", *tokens[:end]))
+            if found is not None:
+                return found
+        return None
+
     def _node_root(self) -> Any:
         if not self._composed:
             self._composed = True
@@ -64,6 +77,54 @@ class SpecDocument:
             except yaml.YAMLError:
                 self._root = None
         return self._root
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],:\n]|[^\s{}\[\],:"]+')
+
+
+def json_line_map(text: str) -> dict[str, int]:
+    """JSON pointer -> 1-based line of every member (its key) and item in a JSON text; one
+    pass of a tokenizer, much cheaper than composing the JSON as YAML nodes."""
+    lines: dict[str, int] = {}
+    stack: list[list[Any]] = []  # [is_object, pointer, key or index, expecting a key]
+    line = 1
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group(0)
+        if token == "\n":
+            line += 1
+            continue
+        if token in ("}", "]"):
+            if stack:
+                stack.pop()
+            continue
+        if token == ":":
+            continue
+        top = stack[-1] if stack else None
+        if token == ",":
+            if top is not None:
+                if top[0]:
+                    top[3] = True
+                else:
+                    top[2] += 1
+            continue
+        if top is not None and top[0] and top[3]:  # an object key
+            try:
+                key = json.loads(token)
+            except ValueError:
+                key = token
+            top[2], top[3] = str(key), False
+            lines[join_pointer(top[1], top[2])] = line
+            continue
+        here = "" if top is None else join_pointer(top[1], top[2])
+        if top is not None and not top[0]:
+            lines.setdefault(here, line)
+        elif top is None:
+            lines.setdefault("", line)
+        if token == "{":
+            stack.append([True, here, "", True])
+        elif token == "[":
+            stack.append([False, here, 0, False])
+    return lines
 
 
 def _child_node(node: Any, token: str) -> tuple[Any, Any] | None:

@@ -108,3 +108,20 @@ def test_a_recursive_yaml_alias_is_unusable_input(tmp_path) -> None:
     spec.write_text("openapi: 3.1.0\npaths: {}\nx-loop: &a [1, *a]\n")
     result = CliRunner().invoke(diff_command, [str(spec), str(spec)])
     assert result.exit_code == 2 and "refers to itself" in result.stderr
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.dictionaries(st.text(max_size=4), JSONISH, max_size=4), st.sampled_from([None, 1, 2]))
+def test_json_lines_agree_with_the_yaml_node_lines(value: dict, indent: int | None) -> None:
+    import json
+
+    from specs.diffing.findings import join_pointer
+    from specs.diffing.loading import SpecDocument, json_line_map
+
+    text = json.dumps(value, indent=indent)
+    as_yaml = SpecDocument(value, "x.yaml", text)  # line_of through yaml's composed nodes
+    as_yaml.text = "\n" + text  # not starting with "{": forces the node path ...
+    lines = json_line_map(text)
+    for pointer, line in lines.items():
+        assert as_yaml.line_of(pointer) == line + 1  # ... one line lower
+    assert set(lines) >= {join_pointer("", key) for key in value}
