@@ -23,7 +23,7 @@ from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from observe.capture.http1 import Message
+from observe.capture.messages import Message
 from observe.exchange import Endpoint, Exchange, Origin, Request, Response, Timing
 from observe.headers import EMPTY_HEADERS, Headers
 

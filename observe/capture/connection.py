@@ -24,7 +24,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Protocol
 
-from observe.capture.http1 import NO_BODY, NORMAL, STOP, Message, MessageReader
+from observe.capture.http1 import NO_BODY, NORMAL, STOP, MessageReader
+from observe.capture.messages import Message
 from observe.capture.reassembly import HalfStream, seq_before
 from observe.tally import Tally
 

@@ -24,11 +24,11 @@ Invariants:
 
 from __future__ import annotations
 
-import re
 from typing import Protocol
 
 import httptools
 
+from observe.capture.messages import REQUEST_LINE, STATUS_LINE, Message, is_eof_delimited
 from observe.capture.reassembly import SEQ_MASK
 
 NORMAL = 0  # message_head: the body follows as the headers say
@@ -40,58 +40,6 @@ _RESYNC_KEEP = 64 * 1024
 _MAX_PAUSED = 1024 * 1024
 _BATCH_LIMIT = 256 * 1024
 
-_METHODS = (
-    rb"GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS|CONNECT|TRACE|PROPFIND|PROPPATCH|MKCOL|COPY|MOVE"
-    rb"|LOCK|UNLOCK|REPORT|SEARCH|PURGE|MKCALENDAR|LINK|UNLINK"
-)
-REQUEST_LINE = re.compile(rb"(?:" + _METHODS + rb") [!-~]+ HTTP/1\.[01]\r?\n")
-STATUS_LINE = re.compile(rb"HTTP/1\.[01] [1-5][0-9][0-9][ \r\n]")
-
-
-class Message:
-    """One request or response being read; mutable until `done`.
-
-    Rarely changed fields are class-level defaults, so a new message sets only a few slots.
-    """
-
-    end_seq: int | None = None  # sequence number just after the chunk that ended it
-    method = ""
-    target = b""
-    status = 0
-    reason = b""
-    version = "HTTP/1.1"
-    trailers: list[tuple[bytes, bytes]] | tuple[()] = ()
-    head_done = False
-    eof_delimited = False
-    no_body = False
-    done = False
-    incomplete: str | None = None
-    skip = False  # a response the listener decided to drop
-    partner: Message | None = None  # a request's response, a response's request
-    no_response: str | None = None  # why a request has no response
-    previous_ack: int | None = None  # the ACK of the previous message read on this stream
-    content_length = -1  # the Content-Length of a body that has one (not chunked)
-    after_loss = False  # bytes before this message were lost or skipped
-
-    def __init__(self, is_request: bool, ts: float, seq: int, ack: int | None) -> None:
-        self.is_request = is_request
-        self.start_ts = self.end_ts = ts
-        self.start_seq = seq
-        self.ack = ack
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.body: list[bytes] = []
-        self.body_size = 0
-
-    def header(self, name: bytes) -> bytes | None:
-        """The first value of header `name` (lower-case bytes), or None."""
-        for field, value in self.headers:
-            if field.lower() == name:
-                return value
-        return None
-
-    @property
-    def kind(self) -> str:
-        return "request" if self.is_request else "response"
 
 
 class MessageListener(Protocol):
@@ -484,7 +432,7 @@ class MessageReader:
         else:
             assert isinstance(parser, httptools.HttpResponseParser)
             message.status = parser.get_status_code()
-            message.eof_delimited = _is_eof_delimited(message)
+            message.eof_delimited = is_eof_delimited(message)
         length = message.header(b"content-length")
         if length is not None and length.isdigit():
             message.content_length = int(length)
@@ -517,17 +465,3 @@ class MessageReader:
     def on_message_complete(self) -> None:
         if self.message is not None:
             self._finish_message()
-
-
-def _is_eof_delimited(message: Message) -> bool:
-    """Whether a response's body runs to the end of the connection (RFC 9112 §6.3 rule 8)."""
-    status = message.status
-    if status < 200 or status in (204, 304):
-        return False
-    for name, value in message.headers:
-        lower = name.lower()
-        if lower == b"content-length":
-            return False
-        if lower == b"transfer-encoding" and value.lower().rstrip().endswith(b"chunked"):
-            return False
-    return True

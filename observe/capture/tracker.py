@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from observe.capture.building import build_exchange, make_origin, text
 from observe.capture.connection import Connection
-from observe.capture.http1 import DEFAULT_MAX_BODY, REQUEST_LINE, Message, MessageReader
+from observe.capture.http1 import DEFAULT_MAX_BODY, MessageReader
+from observe.capture.messages import REQUEST_LINE, Message
 from observe.capture.reassembly import DEFAULT_MAX_PENDING, SEQ_MASK, HalfStream
 from observe.capture.segment import ACK, FIN, PSH, RST, SYN, Segment
 from observe.exchange import Endpoint, Exchange
