@@ -50,16 +50,37 @@ def _top(counts: Mapping[str, int]) -> str | None:
     return min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
 
 
+def _template_per_server(hits: dict[str, int], fixed: frozenset[str],
+                         servers: dict[str, dict[str, int]]) -> Templating:
+    """Template each server's paths on their own (different hosts are different APIs); a path
+    seen on several servers belongs to the one that saw it most."""
+    groups: dict[str, dict[str, int]] = {}
+    for key, n in hits.items():
+        groups.setdefault(_top(servers.get(key, {})) or "", {})[key] = n
+    templates, explanations, words = {}, [], {}
+    for server in sorted(groups):
+        result = template_paths(groups[server], fixed)
+        templates.update(result.templates)
+        words.update(result.words)
+        prefix = f"{server} " if len(groups) > 1 else ""
+        explanations.extend(prefix + line for line in result.explanations)
+    return Templating(templates, explanations, words)
+
+
 def group_operations(summary: ApiSummary) -> Grouped:
     """Template the paths and merge the operations that share a template and method."""
     hits: dict[str, int] = {}
     fixed: set[str] = set()
+    servers: dict[str, dict[str, int]] = {}  # path key -> server -> hits
     for op_key, operation in summary.operations.items():
         _, _, key = op_key.partition(" ")
         hits[key] = hits.get(key, 0) + operation.count
         if operation.fixed:
             fixed.add(key)
-    templating = template_paths(hits, frozenset(fixed))
+        per_server = servers.setdefault(key, {})
+        for server, n in operation.servers.items():
+            per_server[server] = per_server.get(server, 0) + n
+    templating = _template_per_server(hits, frozenset(fixed), servers)
     operations: dict[tuple[str, str], OperationSummary] = {}
     names: dict[tuple[str, str], tuple[tuple[int, str], ...]] = {}
     for op_key in sorted(summary.operations):

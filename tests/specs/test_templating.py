@@ -140,3 +140,17 @@ def test_a_small_capture_of_a_few_resources_keeps_them_static() -> None:
     hits = {f"/v1/{r}": 1 for r in resources} | {f"/{r}": 1 for r in resources}
     templates = template_paths(hits).templates
     assert all(t.path == k for k, t in templates.items())
+
+
+def test_each_host_is_templated_on_its_own() -> None:
+    from specs.openapi import group_operations
+    from specs.run import summarize_exchanges
+    from tests.specs.helpers import json_exchange
+
+    a = ["customers", "charges", "invoices", "products", "prices"]
+    b = ["albums", "artists", "tracks", "playlists", "shows"]
+    exchanges = [json_exchange("GET", f"https://{host}/v1/{word}", 200, {}, index=i)
+                 for i, (host, word) in enumerate([("a.example", w) for w in a] +
+                                                  [("b.example", w) for w in b])]
+    grouped = group_operations(summarize_exchanges(exchanges, "m"))
+    assert sorted(t for t, _ in grouped.operations) == sorted(f"/v1/{w}" for w in a + b)
