@@ -11,9 +11,14 @@ Reading: `LogFollower(path).poll()` returns the exchanges written since the last
 blocking. It starts with the rotated files (oldest first), keeps a partial last line until its
 newline arrives, and on rotation (the path names a new file, or the file got shorter) drains the
 old file through its open handle, reads the files rotated after it, then continues with the
-new one. Rotated files are told apart by inode: the file being read is still open, so its inode
-cannot be reused, and the files rotated after it are the ones below it. Lines that do not decode
-are counted in the tally ("record", reason) and skipped.
+new one. Invariants of reading:
+1. Files are told apart by inode; the file being read stays open until the switch is done, so
+   its inode cannot be reused, and the files rotated after it are the ones below it.
+2. The live and rotated files are opened together as one consistent view (every name still
+   points at the file opened for it, no rotation half done), retried until it is; files are
+   read through their handles, so a rename after opening loses nothing.
+3. Only a log rotated past `backups` between two polls loses data, and that is counted.
+Lines that do not decode are counted in the tally ("record", reason) and skipped.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -142,7 +142,8 @@ def render(monitor: LiveMonitor, state: ViewState, source: str, now_wall: float,
     for record in list(monitor.recent_drifts)[-8:][::-1]:
         drift.add_row(_clock(record.time), record.operation, record.drift.rule,
                       record.drift.location, str(record.count))
-    parts = [head, operations_table(table_rows, state, now_wall, width), drift]
+    parts: list[RenderableType] = [head, operations_table(table_rows, state, now_wall, width),
+                                   drift]
     if interactive:
         parts.append(Text("keys: 1-9 sort  s next  r reverse  / filter  c clear  q quit",
                           style="dim"))

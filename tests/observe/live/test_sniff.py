@@ -105,7 +105,12 @@ def test_a_loopback_frame_becomes_the_segment_the_tracker_is_fed() -> None:
     got: list[object] = []
     sniffer = Sniffer(SniffSettings(), Tally(), got.append)
     fed: list[Segment] = []
-    sniffer.tracker.feed = lambda segment: fed.append(segment) or []  # type: ignore[method-assign]
+
+    def record(segment: Segment) -> list[object]:
+        fed.append(segment)
+        return []
+
+    sniffer.tracker.feed = record  # type: ignore[method-assign,assignment]
     ethernet = b"\x00" * 12 + b"\x08\x00"
     ip = bytes([0x45, 0, 0, 45, 0, 0, 0x40, 0, 64, 6, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1])
     tcp = (b"\x30\x39\x1f\x90" + (1).to_bytes(4, "big") + (0).to_bytes(4, "big")
