@@ -354,3 +354,13 @@ def test_a_connection_idle_past_the_timeout_is_flushed_while_reading_goes_on() -
     flushed = [e for s in quiet.segments + later.segments for e in tracker.feed(s)]
     assert [(e.request.target, e.incomplete) for e in flushed] == [("/waiting", "no response")]
     assert tally.counts["connections flushed when idle"] == 1
+
+
+def test_sequence_numbers_wrapping_mid_connection() -> None:
+    pairs = [(get("/a"), ok(b"x" * 5000)), (get("/b"), ok(b"y" * 5000))]
+    segments = conversation(pairs, client_isn=0xFFFFFF00, server_isn=0xFFFFE000)
+    exchanges = run(segments)
+    assert [(e.request.target, e.response.body) for e in exchanges if e.response] == [
+        ("/a", b"x" * 5000), ("/b", b"y" * 5000),
+    ]
+    assert all(e.incomplete is None for e in exchanges)
