@@ -1,12 +1,14 @@
 """Benchmarks of live capture (issue 7, acceptance 4 and 5).
 
-    .venv/bin/python bench/live.py memory [--count 1000000]
+    .venv/bin/python bench/live.py memory [--count 1000000] [--tracker]
     .venv/bin/python bench/live.py sniff  [--rates 250,500,1000,2000,4000] [--seconds 3]  (root)
     .venv/bin/python bench/live.py proxy  [--rates 100,250,500,1000] [--requests 1000]
 
 memory: streams synthetic exchanges (2,000 distinct operations, ids in paths, 3% errors,
   log-normal latencies) through the live monitor (`LiveMonitor`: per-operation table, quantile
-  sketches, rate rings, drift bookkeeping) and prints RSS at checkpoints and the peak.
+  sketches, rate rings, drift bookkeeping) and prints RSS at checkpoints and the peak; with
+  --tracker, as TCP segments (10 keep-alive requests per connection, 200 connections open at a
+  time) through the sans-I/O connection tracker the sniffer feeds.
 sniff: a loopback HTTP/1.1 server (its own process) and a paced keep-alive load generator (its
   own process) run while `restscope sniff --iface lo` logs exchanges; for each rate, the number
   of requests answered is compared with the number of exchanges in the capture log.
@@ -84,6 +86,60 @@ def bench_memory(count: int) -> None:
             print(f"{i:>10} {len(monitor.table):>10} {_rss_mb():>8.1f} {rate:>9.0f}",
                   flush=True)
     print(f"peak RSS {_peak_mb():.1f} MB for {count} exchanges")
+
+
+def bench_tracker_memory(count: int, per_connection: int = 10, concurrent: int = 200) -> None:
+    """`count` exchanges as TCP segments through the sans-I/O tracker the sniffer uses."""
+    from observe.capture.segment import ACK, FIN, PSH, SYN, Segment
+    from observe.capture.tracker import ConnectionTracker
+    from observe.sources import ReadOptions
+    from observe.tally import Tally
+
+    tally = Tally()
+    tracker = ConnectionTracker(ReadOptions(), tally, location="bench", kind="sniff")
+    response = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                + str(len(BODY)).encode() + b"\r\n\r\n" + BODY)
+    connections = count // per_connection
+    checkpoints = {int(connections * f) for f in (0.01, 0.1, 0.25, 0.5, 0.75, 1.0)}
+    now = 1_700_000_000.0
+    done = 0
+    started = time.perf_counter()
+    print(f"{'exchanges':>10} {'rss MB':>8} {'exch/s':>9}")
+    # `concurrent` connections are open at any time; their segments interleave round-robin
+    open_connections: list[list[Segment]] = []
+    for number in range(connections):
+        port = 10_000 + number % 50_000
+        server = ("127.0.0.2", 8080)
+        client = ("127.0.0.1", port)
+        c_seq, s_seq = (number * 7919) & 0xFFFFFFFF, (number * 104729) & 0xFFFFFFFF
+        segments = [
+            Segment(now, *client, *server, c_seq, 0, SYN, b""),
+            Segment(now, *server, *client, s_seq, c_seq + 1, SYN | ACK, b""),
+        ]
+        c_seq += 1
+        s_seq += 1
+        for n in range(per_connection):
+            request = f"GET /v1/items/{n} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+            segments.append(Segment(now, *client, *server, c_seq, s_seq, PSH | ACK, request))
+            c_seq += len(request)
+            segments.append(Segment(now, *server, *client, s_seq, c_seq, PSH | ACK, response))
+            s_seq += len(response)
+        segments.append(Segment(now, *client, *server, c_seq, s_seq, FIN | ACK, b""))
+        segments.append(Segment(now, *server, *client, s_seq, c_seq + 1, FIN | ACK, b""))
+        open_connections.append(segments)
+        if len(open_connections) >= concurrent or number == connections - 1:
+            for step in range(max(len(c) for c in open_connections)):
+                for connection in open_connections:
+                    if step < len(connection):
+                        now += 0.00001
+                        done += len(tracker.feed(connection[step]._replace(timestamp=now)))
+            open_connections = []
+        if number + 1 in checkpoints:
+            rate = done / (time.perf_counter() - started)
+            print(f"{done:>10} {_rss_mb():>8.1f} {rate:>9.0f}", flush=True)
+    done += len(tracker.finish())
+    print(f"tracker: {done} exchanges, peak RSS {_peak_mb():.1f} MB; skipped: "
+          f"{dict(tally.skipped) or 'nothing'}")
 
 
 # --- loopback load ------------------------------------------------------------------------------
@@ -284,6 +340,8 @@ def main() -> None:
     sub = parser.add_subparsers(dest="what", required=True)
     memory = sub.add_parser("memory")
     memory.add_argument("--count", type=int, default=1_000_000)
+    memory.add_argument("--tracker", action="store_true",
+                        help="stream them as TCP segments through the connection tracker")
     for name, default in (("sniff", "250,500,1000,2000,4000"), ("proxy", "100,250,500,1000")):
         command = sub.add_parser(name)
         command.add_argument("--rates", default=default)
@@ -294,7 +352,10 @@ def main() -> None:
             command.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     if args.what == "memory":
-        bench_memory(args.count)
+        if args.tracker:
+            bench_tracker_memory(args.count)
+        else:
+            bench_memory(args.count)
         return
     rates = [float(r) for r in args.rates.split(",")]
     if args.what == "sniff":
