@@ -173,6 +173,8 @@ def tail_command(log: Path, spec: Path | None, follow: bool, as_json: bool, once
 
     if once and follow:
         raise InputError("choose one of --once and --follow")
+    if as_json and not (once or follow):
+        raise InputError("--json goes with --follow or --once (the dashboard is for people)")
     compile_filter(pattern)
     check = None
     if spec is not None:
