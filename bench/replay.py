@@ -14,7 +14,7 @@ What it does, in one run:
 4. prints requests/s, p50 and p99 latency and non-2xx counts side by side, and the ratio
    against yakbak (target: >= 1.5x yakbak's requests/s with a p99 no worse).
 
-Nothing here leaves 127.0.0.1. Tapes go to bench/.replay-tools/tapes (recreated each run).
+Nothing here leaves 127.0.0.1. Tapes go to bench/.replay-tools/tape-folders (recreated each run).
 """
 
 from __future__ import annotations
@@ -169,7 +169,9 @@ def wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) 
 
 
 def start(tool: str, upstream: str, tapes: Path, mode: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(tool_command(tool, upstream, tapes, mode), cwd=WORK,
+    # node finds its modules from WORK; restscope runs from the repository
+    cwd = REPO if tool.startswith("restscope") else WORK
+    process = subprocess.Popen(tool_command(tool, upstream, tapes, mode), cwd=cwd,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(PORTS[tool], process)
     return process
@@ -230,11 +232,11 @@ def parse_wrk(output: str) -> dict[str, float]:
 
 def bench_tool(tool: str, upstream: str, paths: list[str], args: argparse.Namespace
                ) -> dict[str, float]:
-    tapes = WORK / "tapes" / tool
+    tapes = WORK / "tape-folders" / tool
     shutil.rmtree(tapes, ignore_errors=True)
-    if tool == "restscope-2w" and (WORK / "tapes" / "restscope").is_dir():
+    if tool == "restscope-2w" and (WORK / "tape-folders" / "restscope").is_dir():
         # the same tool: replay what the one-process run recorded
-        shutil.copytree(WORK / "tapes" / "restscope", tapes)
+        shutil.copytree(WORK / "tape-folders" / "restscope", tapes)
         recorded = [200] * len(paths)
     else:
         tapes.mkdir(parents=True)

@@ -29,7 +29,7 @@ from observe.encoding import encode_content
 from observe.errors import BodyError
 from observe.formats.tape import Tape, TapeFormatError, load_tape
 from observe.formats.tapefolder import tape_files
-from tapes import TapeError
+from tapes.errors import TapeError
 from tapes.index_cache import IndexCache, ensure_gitignore
 from tapes.matching import MatchConfig, RequestKey, request_key
 
