@@ -285,6 +285,12 @@ class Connection:
         duplicates = self.client_stream.duplicates + self.server_stream.duplicates
         if duplicates:
             tally.skip("packet", "retransmitted data", duplicates)
+        lost = self.client_stream.gap_bytes + self.server_stream.gap_bytes
+        if lost:
+            tally.count("bytes lost in gaps", lost)
+        discarded = self.requests.discarded + self.responses.discarded
+        if discarded:
+            tally.count("bytes skipped to find the next message", discarded)
         if (
             self.dead is None
             and self.requests.messages == 0

@@ -364,3 +364,16 @@ def test_sequence_numbers_wrapping_mid_connection() -> None:
         ("/a", b"x" * 5000), ("/b", b"y" * 5000),
     ]
     assert all(e.incomplete is None for e in exchanges)
+
+
+def test_lost_and_skipped_bytes_are_counted() -> None:
+    pairs = [(get("/a"), ok(b"a" * 3000)), (get("/b"), ok(b"b" * 300))]
+    segments = conversation(pairs, mss=1000)
+    lost = next(i for i, s in enumerate(segments) if s.payload.startswith(b"a" * 100))
+    size = len(segments[lost].payload)
+    del segments[lost]
+    tally = Tally()
+    run(segments, tally=tally)
+    assert tally.counts["bytes lost in gaps"] == size
+    # the rest of the body after the hole is thrown away until the next status line
+    assert tally.counts["bytes skipped to find the next message"] > 0
