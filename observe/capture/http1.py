@@ -28,7 +28,7 @@ from typing import Protocol
 
 import httptools
 
-from observe.capture.messages import REQUEST_LINE, STATUS_LINE, Message, is_eof_delimited
+from observe.capture.messages import REQUEST_LINE, STATUS_LINE, Message, note_framing
 from observe.capture.reassembly import SEQ_MASK
 
 NORMAL = 0  # message_head: the body follows as the headers say
@@ -432,10 +432,7 @@ class MessageReader:
         else:
             assert isinstance(parser, httptools.HttpResponseParser)
             message.status = parser.get_status_code()
-            message.eof_delimited = is_eof_delimited(message)
-        length = message.header(b"content-length")
-        if length is not None and length.isdigit():
-            message.content_length = int(length)
+        note_framing(message)
         self.messages += 1
         decision = self.listener.message_head(message)
         if decision == NORMAL:

@@ -59,8 +59,9 @@ class Message:
 
     def header(self, name: bytes) -> bytes | None:
         """The first value of header `name` (lower-case bytes), or None."""
+        size = len(name)
         for field, value in self.headers:
-            if field.lower() == name:
+            if len(field) == size and field.lower() == name:
                 return value
         return None
 
@@ -69,15 +70,26 @@ class Message:
         return "request" if self.is_request else "response"
 
 
-def is_eof_delimited(message: Message) -> bool:
-    """Whether a response's body runs to the end of the connection (RFC 9112 §6.3 rule 8)."""
-    status = message.status
-    if status < 200 or status in (204, 304):
-        return False
+def note_framing(message: Message) -> None:
+    """Set `content_length` and, for a response, `eof_delimited` from the headers, in one pass.
+
+    A response body runs to the end of the connection when it has neither Content-Length nor
+    chunked Transfer-Encoding and its status allows a body (RFC 9112 §6.3 rule 8).
+    """
+    has_length = chunked = False
+    length = -1
     for name, value in message.headers:
-        lower = name.lower()
-        if lower == b"content-length":
-            return False
-        if lower == b"transfer-encoding" and value.lower().rstrip().endswith(b"chunked"):
-            return False
-    return True
+        size = len(name)
+        if size == 14 and name.lower() == b"content-length":
+            has_length = True
+            if length < 0 and value.strip().isdigit():
+                length = int(value)
+        elif size == 17 and name.lower() == b"transfer-encoding":
+            chunked = value.lower().rstrip().endswith(b"chunked")
+    if length >= 0 and not chunked:
+        message.content_length = length
+    if not message.is_request:
+        status = message.status
+        message.eof_delimited = (
+            status >= 200 and status not in (204, 304) and not has_length and not chunked
+        )
