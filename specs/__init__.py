@@ -9,7 +9,7 @@
     templating   path templates from cross-path evidence, with explanations
     schema       JSON Schema from a shape, drift detection; drift: the drift report
     openapi      the document; components: shared schemas; openapi30: the 3.0 downgrade
-    update       --update / --prune; run: -j workers and shards; dask_job: the Dask variant
+    update       --update / --prune; run: -j workers and shards; distributed: the same on Dask
     commands     `restscope specs summarize | merge | infer`
 Errors: `SpecError` (in `specs.document`) is this package's base, under `RestscopeError`.
 """

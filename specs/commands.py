@@ -22,26 +22,46 @@ _jobs_option = click.option(
 )
 
 
+_dask_option = click.option(
+    "--dask", metavar="TARGET", default=None,
+    help="Run the summaries on Dask: a scheduler address (tcp://host:8786) or local[:N] for a "
+         "local cluster of N workers. Sources may then be globs and fsspec URLs (s3://, gs://). "
+         "Needs: pip install 'restscope[dask]'.",
+)
+
+
+def _summarize(sources: list[str], kwargs: dict[str, Any], jobs: int | None, dask: str | None,
+               tally: Tally) -> Any:
+    """Summaries from local worker processes (`-j`), or from a Dask cluster (`--dask`)."""
+    if dask:
+        from specs.distributed import summarize_on_dask
+
+        return summarize_on_dask(sources, kwargs, dask, tally)
+    from specs.run import summarize_sources
+
+    return summarize_sources(sources, kwargs, jobs, tally)
+
+
 @click.command("summarize")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Summary file to write (add .gz to compress).")
 @_jobs_option
+@_dask_option
 @traffic_reading_options
 @plugin_options
 def summarize_command(sources: tuple[str, ...], output: Path, jobs: int | None,
-                      **kwargs: Any) -> None:
+                      dask: str | None, **kwargs: Any) -> None:
     """Summarise traffic into a mergeable, versioned summary file.
 
     \b
     Examples:
       restscope specs summarize monday.har tuesday.pcap --plugin flickr -o week.summary
     """
-    from specs.run import summarize_sources
     from specs.summary_file import write_summary
 
     tally = Tally()
-    summary = summarize_sources(list(sources), kwargs, jobs, tally)
+    summary = _summarize(list(sources), kwargs, jobs, dask, tally)
     write_summary(summary, output)
     print_summary(tally, sources)
 
@@ -83,12 +103,13 @@ def merge_command(summaries: tuple[Path, ...], output: Path) -> None:
 @click.option("--title", default="Inferred API", show_default=True, help="info.title")
 @click.option("--no-examples", is_flag=True, help="Leave examples out of schemas.")
 @_jobs_option
+@_dask_option
 @traffic_reading_options
 @plugin_options
 def infer_command(sources: tuple[str, ...], output: Path | None, openapi_version: str,
                   drift_report: str | None, explain: bool, update_path: Path | None,
                   prune: bool, title: str, no_examples: bool, jobs: int | None,
-                  **kwargs: Any) -> None:
+                  dask: str | None, **kwargs: Any) -> None:
     """Infer an OpenAPI spec from traffic (pcap, HAR, JSONL, flows, cassettes, tapes or
     summary files).
 
@@ -97,16 +118,16 @@ def infer_command(sources: tuple[str, ...], output: Path | None, openapi_version
       restscope specs infer traffic.har --plugin flickr -o api.yaml
       restscope specs infer a.pcap b.pcap -j 4 --drift-report markdown -o api.json
       restscope specs infer new.har --update api.yaml
+      restscope specs infer 's3://captures/2026-11-*/*.pcap' --dask tcp://scheduler:8786
     """
     from specs.document import write_document
     from specs.drift import collect_drift, render_drift
     from specs.openapi import RenderOptions, group_operations, render_openapi
-    from specs.run import summarize_sources
 
     if prune and update_path is None:
         raise click.UsageError("--prune only makes sense with --update SPEC")
     tally = Tally()
-    summary = summarize_sources(list(sources), kwargs, jobs, tally)
+    summary = _summarize(list(sources), kwargs, jobs, dask, tally)
     grouped = group_operations(summary)
     existing = None
     if update_path is not None:

@@ -225,18 +225,6 @@ def test_shards_of_one_file_give_the_same_summary_and_tally(traffic: list[Path],
     assert one_tally.to_dict() == three_tally.to_dict()
 
 
-def test_dask_job_equals_local_run(traffic: list[Path]) -> None:
-    pytest.importorskip("dask.bag")
-    from observe.tally import Tally
-    from specs.dask_job import summarize_with_dask
-    from specs.run import summarize_sources
-
-    kwargs = {"plugins": (), "filters": (), "max_body_size": "10MB"}
-    local = summarize_sources([str(p) for p in traffic], kwargs, 1, Tally())
-    assert summarize_with_dask([str(p) for p in traffic], kwargs, "synchronous") == local
-    assert summarize_with_dask([str(p) for p in reversed(traffic)], kwargs, "threads") == local
-
-
 def test_same_traffic_in_another_folder_gives_the_same_bytes(traffic: list[Path],
                                                               tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
