@@ -245,6 +245,10 @@ class Connection:
                 return
             outbox.popleft()
             emit(self, request, response)
+            # break the request <-> response cycle so reference counting frees them at once
+            request.partner = None
+            if response is not None:
+                response.partner = None
 
     # -- end of the connection --------------------------------------------------------------
 
