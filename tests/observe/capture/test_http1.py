@@ -377,3 +377,12 @@ def test_lost_and_skipped_bytes_are_counted() -> None:
     assert tally.counts["bytes lost in gaps"] == size
     # the rest of the body after the hole is thrown away until the next status line
     assert tally.counts["bytes skipped to find the next message"] > 0
+
+
+def test_a_stream_seen_mid_way_that_never_shows_http_is_counted_as_not_http() -> None:
+    build = Builder(server=("10.0.0.2", 5432))
+    build.client_sends(b"\x00\x00\x00\x08\x04\xd2\x16\x2f" * 50)
+    build.server_sends(b"N" + b"\x00" * 300)
+    tally = Tally()
+    assert run(build.segments, tally=tally) == []
+    assert tally.skipped[("stream", "not HTTP")] == 1
