@@ -33,13 +33,19 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
-from observe.encoding import is_json_type, is_textual_type
+from observe.encoding import charset_of, is_json_type, is_textual_type
 from observe.errors import BodyError
 from observe.exchange import Exchange, Message, Note, Request
 from observe.headers import Headers
 from plugins.base import Plugin, check_keys, string_list
 from plugins.params import FORM, MULTIPART, body_kind, edit_pairs, edit_params, edit_query
-from plugins.secret_values import REDACTED, scrub_secret_values, with_plain_body
+from plugins.secret_values import (
+    REDACTED,
+    redact_json_keys,
+    safe_to_scrub_in_place,
+    scrub_secret_values,
+    with_plain_body,
+)
 
 PLUGIN = "redact"
 __all__ = ["REDACTED", "RedactPlugin", "Redactor", "is_secret_name"]
@@ -62,6 +68,16 @@ _MIN_SCRUB_LENGTH = 6
 # OAuth parameters that are not secret; their values are not searched for elsewhere
 _NOT_SCRUBBED = frozenset({"oauth_signature_method", "oauth_version", "oauth_timestamp"})
 _NOT_PARSED = object()
+# every secret name, lower-cased, contains one of these (checked below): a text without any of
+# them names nothing secret
+_FRAGMENTS = ("auth", "cookie", "credential", "srf", "key", "pass", "pwd", "secret", "session",
+              "sid", "sig", "token", "jwt", "otp", "pin")
+assert all(any(f in w for f in _FRAGMENTS) for w in (*_SECRET_WORDS, *_SECRET_PARTS))
+# what JSON may hold between tokens: an extra name made only of these could be found there
+_BETWEEN_TOKENS = frozenset(" \t\r\n,:[]{}0123456789.eE+-truefalsn")
+_PLAIN_CHARSETS = (None, "utf-8", "utf8")
+_ASCII_CHARSETS = ("us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252")
+_SPECIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie")
 
 
 def is_secret_name(name: str, extra: Iterable[str] = ()) -> bool:
@@ -129,6 +145,12 @@ class Redactor:
     def __init__(self, extra_names: Iterable[str] = ()) -> None:
         self.extra_names = tuple(n.lower() for n in extra_names)
         self._extra = frozenset(n.strip() for n in self.extra_names)
+        self._fragments = (*_FRAGMENTS, *sorted(self._extra))
+        self._byte_fragments = tuple(f.encode("utf-8") for f in self._fragments)
+        # the fast path finds secret names by fragment; an extra name that JSON punctuation
+        # could spell (or an empty one) leaves every exchange to the reference path
+        self.fast = all(e and not set(e) <= _BETWEEN_TOKENS for e in self._extra)
+        self._special: dict[str, bool] = {}
 
     def is_secret(self, name: str) -> bool:
         return (bool(self._extra) and name.strip().lower() in self._extra) or \
@@ -193,10 +215,57 @@ class Redactor:
     # --- whole exchanges -----------------------------------------------------------------
 
     def redact(self, exchange: Exchange) -> Exchange:
-        """The exchange with every credential replaced; notes say what was redacted."""
-        secrets = self._collect_secrets(exchange)
+        """The exchange with every credential replaced; notes say what was redacted.
+
+        The exchange itself is returned when nothing in it is secret. Same result as
+        `redact_reference`, except that a changed JSON body keeps its formatting (only the
+        secret values change) and that JSON which does not parse is redacted too.
+        """
+        if not self.fast:
+            return self.redact_reference(exchange)
+        request, response = exchange.request, exchange.response
+        in_target = self._may_hold_secret(request.target)
+        in_headers = self._headers_may_hold(request.headers)
+        in_response_headers = response is not None and self._headers_may_hold(response.headers)
+        secrets: set[str] = set()
+        if in_target or in_headers or in_response_headers or request.body:
+            secrets = self._collect_secrets(exchange)
         notes: list[Note] = []
-        request = exchange.request
+        if in_target or "@" in request.authority:
+            request = self._redact_url(request, notes)
+        request = self._redact_message(request, "request", notes, in_headers, secrets)
+        if response is not None:
+            response = self._redact_message(response, "response", notes, in_response_headers,
+                                            secrets)
+        result = exchange
+        if request is not exchange.request or response is not exchange.response:
+            result = exchange.evolve(request=request, response=response)
+        if secrets:
+            result = scrub_secret_values(result, secrets, notes, PLUGIN)
+        if notes:
+            result = result.evolve(notes=(*result.notes, *notes))
+        return result
+
+    def _may_hold_secret(self, target: str) -> bool:
+        """False when no query or fragment parameter of `target` can have a secret name."""
+        if "?" not in target and "#" not in target:
+            return False
+        lowered = target.lower()
+        return "%" in target or any(f in lowered for f in self._fragments)
+
+    def _headers_may_hold(self, headers: Headers) -> bool:
+        """False when `redact_headers` would certainly leave `headers` as they are."""
+        for name, value in headers:
+            special = self._special.get(name)
+            if special is None:
+                special = name.lower() in _SPECIAL_HEADERS or self.is_secret(name)
+                if len(self._special) < 4096:
+                    self._special[name] = special
+            if special or (("?" in value or "#" in value) and "=" in value):
+                return True
+        return False
+
+    def _redact_url(self, request: Request, notes: list[Note]) -> Request:
         target = self.redact_target(request.target)
         authority = request.authority
         if "@" in authority:
@@ -204,6 +273,13 @@ class Redactor:
         if target != request.target or authority != request.authority:
             notes.append(Note(PLUGIN, "request.target", "credentials in URL", REDACTED))
             request = request.evolve(target=target, authority=authority)
+        return request
+
+    def redact_reference(self, exchange: Exchange) -> Exchange:
+        """`redact` by parsing and walking every body (what the fast path falls back to)."""
+        secrets = self._collect_secrets(exchange)
+        notes: list[Note] = []
+        request = self._redact_url(exchange.request, notes)
         request = self._redact_message(request, "request", notes)
         response = exchange.response
         if response is not None:
@@ -251,8 +327,10 @@ class Redactor:
         return {s for s in found
                 if len(s) >= _MIN_SCRUB_LENGTH and s not in REDACTED and not s.isdigit()}
 
-    def _redact_message(self, message: Any, side: str, notes: list[Note]) -> Any:
-        headers = self.redact_headers(message.headers)
+    def _redact_message(self, message: Any, side: str, notes: list[Note],
+                        in_headers: bool = True, secrets: set[str] | None = None) -> Any:
+        """`secrets` None: the reference path; a set: the fast path, with these secrets."""
+        headers = self.redact_headers(message.headers) if in_headers else message.headers
         if headers is not message.headers:
             names = sorted({n for (n, v), (_, old) in zip(headers, message.headers, strict=True)
                             if v != old})
@@ -270,7 +348,48 @@ class Redactor:
             if edited is not message:
                 notes.append(Note(PLUGIN, f"{side}.body", _encoding_word(message), REDACTED))
             return edited
+        if secrets is not None:
+            return self._fast_text_body(message, side, notes, secrets)
         return self._redact_text_body(message, side, notes)
+
+    def _fast_text_body(self, message: Any, side: str, notes: list[Note],
+                        secrets: set[str]) -> Any:
+        """`_redact_text_body` without parsing: a body that names nothing secret is kept after
+        one scan; JSON gets its secret values replaced in place (`redact_json_keys`)."""
+        mime = message.mime_type
+        if not (is_textual_type(mime) or mime == ""):
+            return message
+        try:
+            raw = message.decoded()
+        except BodyError:
+            return self._redact_text_body(message, side, notes)
+        charset = charset_of(message.content_type)
+        if raw.isascii() and (charset in _PLAIN_CHARSETS or charset in _ASCII_CHARSETS):
+            text, lowered = raw.decode("ascii"), raw.lower().decode("ascii")
+        elif charset in _PLAIN_CHARSETS and not raw.startswith(b"\xef\xbb\xbf"):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return self._redact_text_body(message, side, notes)
+            lowered = text.lower()
+            if len(lowered) != len(text):
+                return self._redact_text_body(message, side, notes)
+        else:
+            return self._redact_text_body(message, side, notes)
+        stripped = text[:64].lstrip()
+        if stripped.startswith("<") or not (
+            is_json_type(mime) or stripped.startswith(("{", "[")) or _JSONP.match(text)
+        ):  # XML or other text: parsed only when it names something secret
+            if any(f in lowered for f in self._fragments):
+                return self._redact_text_body(message, side, notes)
+            return message
+        new = redact_json_keys(text, lowered, self._fragments, self.is_secret)
+        if new is None or (new != text and secrets and not safe_to_scrub_in_place(text, secrets)):
+            return self._redact_text_body(message, side, notes)
+        if new == text:
+            return message
+        notes.append(Note(PLUGIN, f"{side}.body", _encoding_word(message), REDACTED))
+        return with_plain_body(message, new.encode("utf-8"))
 
     def _redact_text_body(self, message: Any, side: str, notes: list[Note]) -> Any:
         mime = message.mime_type

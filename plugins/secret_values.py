@@ -7,8 +7,10 @@ value, its percent-encodings and its JSON escapes; a changed compressed body is 
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -34,22 +36,22 @@ def scrub_secret_values(
                 text = text.replace(form, REDACTED)
         return text
 
-    request = exchange.request
     changes: dict[str, Any] = {}
-    new_request = request.evolve(
-        target=scrub(request.target),
-        headers=_scrub_headers(request.headers, scrub),
-    )
-    new_request = _scrub_body(new_request, scrub, "request", notes, plugin)
-    if new_request != request:
+    request = exchange.request
+    new_request = _scrub_body(request, scrub, "request", notes, plugin)
+    target, headers = scrub(request.target), _scrub_headers(request.headers, scrub)
+    if target != request.target or headers is not request.headers:
+        new_request = new_request.evolve(target=target, headers=headers)
+    if new_request is not request:
         changes["request"] = new_request
-    if exchange.response is not None:
-        response = exchange.response.evolve(
-            headers=_scrub_headers(exchange.response.headers, scrub)
-        )
-        response = _scrub_body(response, scrub, "response", notes, plugin)
-        if response != exchange.response:
-            changes["response"] = response
+    response = exchange.response
+    if response is not None:
+        new_response = _scrub_body(response, scrub, "response", notes, plugin)
+        headers = _scrub_headers(response.headers, scrub)
+        if headers is not response.headers:
+            new_response = new_response.evolve(headers=headers)
+        if new_response is not response:
+            changes["response"] = new_response
     new_notes = tuple(Note(n.plugin, n.field, scrub(n.old), scrub(n.new))
                       for n in exchange.notes)
     if new_notes != exchange.notes:
@@ -72,8 +74,10 @@ def _variants(secret: str) -> set[str]:
 
 
 def _scrub_headers(headers: Headers, scrub: Any) -> Headers:
-    out = Headers((n, scrub(v)) for n, v in headers)
-    return headers if out == headers else out
+    values = [scrub(v) for _, v in headers]
+    if all(new is old for new, (_, old) in zip(values, headers, strict=True)):
+        return headers
+    return Headers((n, v) for (n, _), v in zip(headers, values, strict=True))
 
 
 def _scrub_json(value: Any, scrub: Any) -> Any:
@@ -110,3 +114,117 @@ def with_plain_body(message: Any, body: bytes) -> Any:
     if "content-length" in headers:
         headers = headers.with_set("Content-Length", str(len(body)))
     return message.evolve(body=body, content_encoding="", headers=headers)
+
+
+# --- secret keys' values replaced in JSON text, in place ---------------------------------------
+
+_KEY_WITH_ESCAPE = re.compile(r'\\.(?:[^"\\]|\\.)*"\s*:')
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NUMBER = re.compile(r"-?(?:(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|Infinity)|NaN")
+_LITERAL = re.compile(r"true|false|null")
+_QUOTED_REDACTED = f'"{REDACTED}"'
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_patterns(name: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str],
+                                      re.Pattern[str]]:
+    key = '"' + re.escape(name) + '"'
+    return (re.compile(key + r"\s*:\s*"),                        # every use of the key
+            re.compile(key + r':"[^"\\]+"'),                      # plain non-empty strings,
+            re.compile(key + r': "[^"\\]+"'),                     # (literal replacements)
+            re.compile(key + r'\s*:\s*(?:""|true|false|null)'))  # values redaction keeps
+
+
+def redact_json_keys(
+    text: str, lowered: str, fragments: tuple[str, ...], is_secret: Callable[[str], bool]
+) -> str | None:
+    """`text` (JSON, or JSON wrapped in a JSONP call) with the value of every secret key replaced
+    by "REDACTED" in place, every other character kept; None when that cannot be done in place.
+
+    `lowered` is `text.lower()` (same length); every secret name contains one of `fragments`.
+    Sound for valid JSON: outside strings there are no quotes, so once no key holds a backslash
+    (else None), `"name"` followed by `:` is always a key and a key's text is its name. Strings
+    are replaced unless empty or already REDACTED, numbers become "REDACTED", true/false/null
+    stay; an object or array under a secret key gives None (the caller walks the parsed value).
+    """
+    if "\\" in text and _KEY_WITH_ESCAPE.search(text):
+        return None
+    checked: set[str] = set()
+    names: list[str] = []
+    for fragment in fragments:
+        pos = lowered.find(fragment)
+        while pos >= 0:  # the quoted piece around each occurrence: a superset of the keys
+            end = text.find('"', pos)
+            if end < 0:
+                break
+            name = text[text.rfind('"', 0, pos) + 1:end]
+            if name not in checked:
+                checked.add(name)
+                if "\\" not in name and is_secret(name):
+                    names.append(name)
+            elif '"' not in name:
+                # seen before: blank it out of `lowered` (same length) when every piece that
+                # lower-cases like it is spelled exactly like it, so its copies cost no more
+                quoted = f'"{name}"'
+                blank = f'"{name.lower()}"'
+                if len(blank) == len(quoted) and lowered.count(blank) == text.count(quoted):
+                    lowered = lowered.replace(blank, '"' + "\0" * len(name) + '"')
+            pos = lowered.find(fragment, end + 1)
+    for name in sorted(names):
+        edited = _redact_key(text, name)
+        if edited is None:
+            return None
+        text = edited
+    return text
+
+
+def _redact_key(text: str, name: str) -> str | None:
+    every, compact, spaced, kept = _key_patterns(name)
+    total = len(every.findall(text))
+    if not total:
+        return text
+    edited, replaced = compact.subn(f'"{name}":"{REDACTED}"', text)
+    if replaced < total:
+        edited, more = spaced.subn(f'"{name}": "{REDACTED}"', edited)
+        replaced += more
+    if replaced == total or replaced + len(kept.findall(text)) == total:
+        return edited
+    pieces: list[str] = []
+    last = 0
+    for match in every.finditer(text):  # numbers, escaped strings, objects: one at a time
+        start = match.end()
+        string = _STRING.match(text, start)
+        if string:
+            raw = string.group()
+            try:
+                value = json.loads(raw) if "\\" in raw else raw[1:-1]
+            except json.JSONDecodeError:
+                return None
+            if value in ("", REDACTED):
+                continue
+            end = string.end()
+        elif number := _NUMBER.match(text, start):
+            end = number.end()
+        elif _LITERAL.match(text, start):
+            continue
+        else:
+            return None
+        pieces += (text[last:start], _QUOTED_REDACTED)
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def safe_to_scrub_in_place(text: str, secrets: set[str]) -> bool:
+    """Whether searching `secrets` in JSON `text` as written finds what searching them in the
+    compact re-encoding of the same value would: true unless a secret looks like a number or
+    (when the text has escapes) holds characters JSON may write in more than one way."""
+    for secret in secrets:
+        if _NUMBER.fullmatch(secret) or secret.strip("0123456789.eE+-") == "":
+            return False
+        if "\\" in text and not _PLAIN_SECRET.fullmatch(secret):
+            return False
+    return True
+
+
+_PLAIN_SECRET = re.compile(r"[A-Za-z0-9._~=+\-]+")
