@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from observe.live.summaries import parse_duration
 from observe.options import parse_size, plugin_options
 
 DEFAULT_LOG = "restscope-capture.jsonl"
@@ -37,6 +38,15 @@ def _log_options(func: Any) -> Any:
         "--log-backups", default=5, show_default=True, type=click.IntRange(0, 1000),
         help="How many rotated logs to keep.",
     )(func)
+    func = click.option(
+        "--summary-dir", default=None, metavar="DIR",
+        help="Also write rolling shape-summary files here; merge them from many agents with "
+             "`restscope specs merge DIR/*.summary` or `restscope specs infer DIR/*.summary`.",
+    )(func)
+    func = click.option(
+        "--summary-every", default="60s", show_default=True, metavar="DURATION",
+        help="With --summary-dir: start a new summary file this often (e.g. 60s, 5m).",
+    )(func)
     return func
 
 
@@ -55,7 +65,8 @@ def _log_options(func: Any) -> Any:
 @_log_options
 @plugin_options
 def proxy_command(listen: str, upstream: str | None, confdir: str | None, ssl_insecure: bool,
-                  log: str, log_max: str, log_backups: int, **kwargs: Any) -> None:
+                  log: str, log_max: str, log_backups: int, summary_dir: str | None,
+                  summary_every: str, **kwargs: Any) -> None:
     """Observe API traffic as a proxy (mitmproxy in-process) and log every exchange.
 
     Each finished request/response runs through the plugin chain (redaction last) and is
@@ -82,6 +93,7 @@ def proxy_command(listen: str, upstream: str | None, confdir: str | None, ssl_in
         confdir=confdir, log=log, plugins=tuple(kwargs["plugins"]),
         plugin_config=kwargs.get("plugin_config"), redact=not kwargs.get("no_redact", False),
         max_bytes=parse_size(log_max), backups=log_backups, ssl_insecure=ssl_insecure,
+        summary_dir=summary_dir, summary_every=parse_duration(summary_every),
     )
     addon = run_proxy(settings, _echo)
     _print_tally(addon.tally, f"proxy, log {log}")
@@ -105,7 +117,8 @@ def _print_tally(tally: Any, label: str) -> None:
 @_log_options
 @plugin_options
 def sniff_command(iface: str, bpf: str, write_pcap: Path | None, duration: float | None,
-                  quiet: bool, log: str, log_max: str, log_backups: int, **kwargs: Any) -> None:
+                  quiet: bool, log: str, log_max: str, log_backups: int,
+                  summary_dir: str | None, summary_every: str, **kwargs: Any) -> None:
     """Sniff HTTP/1.x traffic on an interface (scapy) and log every exchange.
 
     Packets matching the BPF filter are reassembled by the same sans-I/O code as pcap files,
@@ -126,6 +139,7 @@ def sniff_command(iface: str, bpf: str, write_pcap: Path | None, duration: float
         plugins=tuple(kwargs["plugins"]), plugin_config=kwargs.get("plugin_config"),
         redact=not kwargs.get("no_redact", False), strict=kwargs.get("strict", False),
         max_bytes=parse_size(log_max), backups=log_backups,
+        summary_dir=summary_dir, summary_every=parse_duration(summary_every),
     )
     tally = run_sniffer(settings, None if quiet else _echo)
     _print_tally(tally, f"sniff {iface}, log {log}")

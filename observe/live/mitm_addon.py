@@ -126,6 +126,7 @@ class RestscopeAddon:
         self.tally = Tally()
         self.chain: Any = None
         self.writer: Any = None
+        self.summaries: Any = None
         self.index = 0
         self.location = ""
         self._queue: queue.SimpleQueue[Exchange | None] = queue.SimpleQueue()
@@ -157,9 +158,11 @@ class RestscopeAddon:
         )
 
     def setup(self, log: str, plugins: list[str], plugin_config: str | None, redact: bool,
-              max_bytes: int, backups: int) -> None:
+              max_bytes: int, backups: int, summary_dir: str | None = None,
+              summary_every: float = 60.0) -> None:
         """Build the plugin chain and open the capture log (raises InputError on bad input)."""
         from observe.live.capture_log import CaptureLogWriter
+        from observe.live.summaries import open_summary_sink
         from observe.pipeline import PluginChain
 
         chain = PluginChain.build(
@@ -170,6 +173,7 @@ class RestscopeAddon:
         self.chain = chain
         self.location = log
         self.writer = CaptureLogWriter(log, max_bytes, backups) if log else None
+        self.summaries = open_summary_sink(summary_dir, summary_every)
         self._worker = threading.Thread(target=self._work, name="restscope-log", daemon=True)
         self._worker.start()
 
@@ -193,6 +197,8 @@ class RestscopeAddon:
         self.tally.exchange(exchange.incomplete)
         if self.writer is not None:
             self.writer.write(exchange)
+        if self.summaries is not None:
+            self.summaries.add(exchange)
 
     def record(self, flow: http.HTTPFlow) -> None:
         exchange = flow_to_exchange(flow, self.location, self.index)
@@ -218,6 +224,9 @@ class RestscopeAddon:
         if self.writer is not None:
             self.writer.close()
             self.writer = None
+        if self.summaries is not None:
+            self.summaries.close()
+            self.summaries = None
 
     def done(self) -> None:
         self.close()

@@ -33,6 +33,8 @@ class ProxySettings:
     max_bytes: int = 64 * 1024 * 1024
     backups: int = 5
     ssl_insecure: bool = False
+    summary_dir: str | None = None
+    summary_every: float = 60.0
 
     @property
     def mode(self) -> str:
@@ -132,6 +134,7 @@ def run_proxy(settings: ProxySettings, echo: Callable[[str], None]) -> Restscope
     addon.setup(
         log=settings.log, plugins=list(settings.plugins), plugin_config=settings.plugin_config,
         redact=settings.redact, max_bytes=settings.max_bytes, backups=settings.backups,
+        summary_dir=settings.summary_dir, summary_every=settings.summary_every,
     )
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)

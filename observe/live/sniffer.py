@@ -55,6 +55,8 @@ class SniffSettings:
     strict: bool = False
     max_bytes: int = 64 * 1024 * 1024
     backups: int = 5
+    summary_dir: str | None = None
+    summary_every: float = 60.0
 
 
 class PcapWriter:
@@ -215,10 +217,12 @@ def run_sniffer(settings: SniffSettings, echo: Callable[[str], None] | None) -> 
     import signal
 
     from observe.live.capture_log import CaptureLogWriter
+    from observe.live.summaries import open_summary_sink
     from observe.pipeline import PluginChain
     from observe.report import exchange_line
 
     tally = Tally()
+    summaries = open_summary_sink(settings.summary_dir, settings.summary_every)
     chain = PluginChain.build(settings.plugins, tally, config_path=settings.plugin_config,
                               redact=settings.redact, strict=settings.strict)
     writer = CaptureLogWriter(settings.log, settings.max_bytes, settings.backups) \
@@ -235,6 +239,8 @@ def run_sniffer(settings: SniffSettings, echo: Callable[[str], None] | None) -> 
         tally.exchange(result.incomplete)
         if writer is not None:
             writer.write(result)
+        if summaries is not None:
+            summaries.add(result)
         if echo is not None:
             echo(exchange_line(result))
 
@@ -255,4 +261,6 @@ def run_sniffer(settings: SniffSettings, echo: Callable[[str], None] | None) -> 
             signal.signal(signum, handler)
         if writer is not None:
             writer.close()
+        if summaries is not None:
+            summaries.close()
     return tally
