@@ -118,6 +118,12 @@ class ConnectionTracker:
             self._close(connection, reset=False)
         return self._take()
 
+    def expire(self, now: float) -> list[Exchange]:
+        """Flush connections idle since before `now - idle_timeout` (for live sources, whose
+        clock runs on when no packet comes); return what that completes."""
+        self._sweep(now)
+        return self._take()
+
     def _take(self) -> list[Exchange]:
         ready = self._ready
         if ready:

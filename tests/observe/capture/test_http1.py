@@ -386,3 +386,14 @@ def test_a_stream_seen_mid_way_that_never_shows_http_is_counted_as_not_http() ->
     tally = Tally()
     assert run(build.segments, tally=tally) == []
     assert tally.skipped[("stream", "not HTTP")] == 1
+
+
+def test_expire_flushes_idle_connections_without_new_packets() -> None:
+    from observe.capture.tracker import ConnectionTracker
+
+    tracker = ConnectionTracker(ReadOptions(), Tally(), idle_timeout=60.0)
+    for segment in Builder().handshake().client_sends(get("/live")).segments:
+        assert tracker.feed(segment) == []
+    assert tracker.expire(1030.0) == []
+    (exchange,) = tracker.expire(1100.0)
+    assert (exchange.request.target, exchange.incomplete) == ("/live", "no response")
