@@ -139,6 +139,7 @@ def build_exchange(
         authority=authority,
         target=text(request.target),
     )
+    incomplete: str | None
     if response is None:
         built_response = None
         incomplete = request.incomplete or request.no_response or "no response"

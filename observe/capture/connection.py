@@ -281,10 +281,10 @@ class Connection:
             self.outbox.append(request)
         for request in self.outbox:
             request.done = True
-            response = request.partner
-            if response is not None and not response.done:
-                response.done = True
-                response.incomplete = response.incomplete or "response cut off"
+            answer = request.partner
+            if answer is not None and not answer.done:
+                answer.done = True
+                answer.incomplete = answer.incomplete or "response cut off"
         self._emit_ready()
         duplicates = self.client_stream.duplicates + self.server_stream.duplicates
         if duplicates:
