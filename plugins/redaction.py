@@ -40,8 +40,12 @@ from observe.headers import Headers
 from plugins.base import Plugin, check_keys, string_list
 from plugins.params import FORM, MULTIPART, body_kind, edit_pairs, edit_params, edit_query
 from plugins.secret_values import (
+    AUTH_PARAM,
     REDACTED,
+    redact_authorization,
+    redact_cookie,
     redact_json_keys,
+    redact_set_cookie,
     safe_to_scrub_in_place,
     scrub_secret_values,
     with_plain_body,
@@ -61,8 +65,6 @@ _SECRET_PARTS = ("token", "secret", "passw", "signature", "apikey", "api_key", "
                  "session", "cookie")
 _SECRET_PREFIXES = ("oauth_", "oauth-")
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-_TOKEN68 = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
-_AUTH_PARAM = re.compile(r'\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)\s*')
 _JSONP = re.compile(r"^\s*(?:/\*\*/\s*)?([A-Za-z_$][\w$.]*)\s*\((.*)\)\s*;?\s*$", re.S)
 _MIN_SCRUB_LENGTH = 6
 # OAuth parameters that are not secret; their values are not searched for elsewhere
@@ -99,46 +101,6 @@ def _builtin_secret_name(name: str) -> bool:
     return bool(words & _SECRET_WORDS)
 
 
-def _redact_authorization(value: str) -> str:
-    scheme, sep, rest = value.strip().partition(" ")
-    if not sep or not rest.strip():
-        return REDACTED if value.strip() and value.strip() != REDACTED else value
-    rest = rest.strip()
-    # names are kept only in a list of quoted auth-params (OAuth, Digest); anything else,
-    # token68 or not, is one credential
-    if _TOKEN68.match(rest) or scheme.lower() in ("basic", "bearer"):
-        return f"{scheme} {REDACTED}"
-    pos, names = 0, []
-    while pos < len(rest):
-        match = _AUTH_PARAM.match(rest, pos)
-        if not match:
-            return f"{scheme} {REDACTED}"
-        if not match.group(2).startswith('"'):
-            return f"{scheme} {REDACTED}"
-        names.append(match.group(1))
-        pos = match.end()
-        if pos < len(rest):
-            if rest[pos] != ",":
-                return f"{scheme} {REDACTED}"
-            pos += 1
-    return scheme + " " + ", ".join(f'{n}="{REDACTED}"' for n in names)
-
-
-def _redact_cookie(value: str) -> str:
-    pieces = []
-    for piece in value.split(";"):
-        name, sep, _ = piece.partition("=")
-        pieces.append(f"{name}={REDACTED}" if sep else piece)
-    return ";".join(pieces)
-
-
-def _redact_set_cookie(value: str) -> str:
-    first, sep, attributes = value.partition(";")
-    name, eq, _ = first.partition("=")
-    head = f"{name}={REDACTED}" if eq else REDACTED
-    return head + sep + attributes
-
-
 class Redactor:
     """Replaces credentials in exchanges, headers, targets and bodies by `REDACTED`."""
 
@@ -162,11 +124,11 @@ class Redactor:
         """`value` as it may be shown when it belongs to a header/parameter called `name`."""
         lower = name.lower()
         if lower in ("authorization", "proxy-authorization"):
-            return _redact_authorization(value)
+            return redact_authorization(value)
         if lower == "cookie":
-            return _redact_cookie(value)
+            return redact_cookie(value)
         if lower == "set-cookie":
-            return _redact_set_cookie(value)
+            return redact_set_cookie(value)
         if self.is_secret(name):
             return REDACTED if value else value
         if ("?" in value or "#" in value) and "=" in value:
@@ -307,7 +269,7 @@ class Redactor:
                     credential = value.strip().partition(" ")[2].strip()
                     if REDACTED not in credential:  # not an already redacted header
                         found.add(credential)
-                    found.update(m.group(2).strip('"') for m in _AUTH_PARAM.finditer(value))
+                    found.update(m.group(2).strip('"') for m in AUTH_PARAM.finditer(value))
                 elif lower in ("cookie", "set-cookie"):
                     for piece in value.split(";")[: None if lower == "cookie" else 1]:
                         found.add(piece.partition("=")[2].strip())

@@ -1,8 +1,14 @@
-"""The value pass of redaction: a secret found under a secret name, searched for everywhere
-else in the same exchange (target, headers, text bodies, notes, meta) and replaced.
+"""Value-level helpers of redaction (plugins.redaction is the entry point).
+
+- header values: Authorization / Cookie / Set-Cookie with their credentials replaced;
+- the value pass: a secret found under a secret name, searched for everywhere else in the same
+  exchange (target, headers, text bodies, notes, meta) and replaced;
+- the fast JSON pass: the values of secret keys replaced in the JSON text itself.
 
 Invariants: pure (only this exchange's values are searched for); forms searched are the raw
-value, its percent-encodings and its JSON escapes; a changed compressed body is stored decoded.
+value, its percent-encodings and its JSON escapes; a changed compressed body is stored decoded;
+the in-place JSON pass changes only the values it redacts, and declines (returns None) whenever
+it cannot be sure to find every secret key, so the caller falls back to parsing.
 """
 
 from __future__ import annotations
@@ -20,6 +26,54 @@ from observe.exchange import Exchange, Note
 from observe.headers import Headers
 
 REDACTED = "REDACTED"
+_TOKEN68 = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
+AUTH_PARAM = re.compile(r'\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)\s*')
+
+
+# --- header values -----------------------------------------------------------------------------
+
+
+def redact_authorization(value: str) -> str:
+    scheme, sep, rest = value.strip().partition(" ")
+    if not sep or not rest.strip():
+        return REDACTED if value.strip() and value.strip() != REDACTED else value
+    rest = rest.strip()
+    # names are kept only in a list of quoted auth-params (OAuth, Digest); anything else,
+    # token68 or not, is one credential
+    if _TOKEN68.match(rest) or scheme.lower() in ("basic", "bearer"):
+        return f"{scheme} {REDACTED}"
+    pos, names = 0, []
+    while pos < len(rest):
+        match = AUTH_PARAM.match(rest, pos)
+        if not match:
+            return f"{scheme} {REDACTED}"
+        if not match.group(2).startswith('"'):
+            return f"{scheme} {REDACTED}"
+        names.append(match.group(1))
+        pos = match.end()
+        if pos < len(rest):
+            if rest[pos] != ",":
+                return f"{scheme} {REDACTED}"
+            pos += 1
+    return scheme + " " + ", ".join(f'{n}="{REDACTED}"' for n in names)
+
+
+def redact_cookie(value: str) -> str:
+    pieces = []
+    for piece in value.split(";"):
+        name, sep, _ = piece.partition("=")
+        pieces.append(f"{name}={REDACTED}" if sep else piece)
+    return ";".join(pieces)
+
+
+def redact_set_cookie(value: str) -> str:
+    first, sep, attributes = value.partition(";")
+    name, eq, _ = first.partition("=")
+    head = f"{name}={REDACTED}" if eq else REDACTED
+    return head + sep + attributes
+
+
+# --- the value pass ----------------------------------------------------------------------------
 
 
 def scrub_secret_values(
