@@ -122,9 +122,19 @@ class MessageReader:
         self._parser = self._new_parser()
 
     def _new_parser(self) -> httptools.HttpRequestParser | httptools.HttpResponseParser:
+        parser: httptools.HttpRequestParser | httptools.HttpResponseParser
         if self.is_request:
-            return httptools.HttpRequestParser(self)
-        return httptools.HttpResponseParser(self)
+            parser = httptools.HttpRequestParser(self)
+        else:
+            parser = httptools.HttpResponseParser(self)
+        # a passive reader takes what the peers accepted from each other, where that does not
+        # touch framing: bare LF line ends, odd bytes in header values, spaces after a chunk size
+        parser.set_dangerous_leniencies(
+            lenient_headers=True,
+            lenient_optional_cr_before_lf=True,
+            lenient_spaces_after_chunk_size=True,
+        )
+        return parser
 
     def _set_state(self) -> None:
         self.plain = not (self.stopped or self.resyncing or self.paused is not None)

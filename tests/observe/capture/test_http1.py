@@ -397,3 +397,13 @@ def test_expire_flushes_idle_connections_without_new_packets() -> None:
     assert tracker.expire(1030.0) == []
     (exchange,) = tracker.expire(1100.0)
     assert (exchange.request.target, exchange.incomplete) == ("/live", "no response")
+
+
+def test_bare_lf_line_ends_and_odd_header_bytes_are_read() -> None:
+    # llhttp insists on CRLF after a request line, but not in a response
+    request = b"GET /lf HTTP/1.1\r\nHost: api.example.com\n\n"
+    response = b"HTTP/1.1 200 OK\nContent-Length: 2\nX-Odd: a\x01b\n\nok"
+    (exchange,) = run(conversation([(request, response)]))
+    assert exchange.response is not None and exchange.response.body == b"ok"
+    assert exchange.response.headers.get("x-odd") == "a\x01b"
+    assert exchange.incomplete is None
