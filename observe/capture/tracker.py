@@ -184,7 +184,7 @@ class ConnectionTracker:
                 if not from_client and connection.requests.last_ack is None:
                     # what the client's first request acknowledges
                     connection.requests.last_ack = first
-            elif from_client and not flags & ACK and stream.next_seq != first:
+            elif from_client and not flags & ACK and stream.origin_seq != first:
                 # the 4-tuple is reused by a new connection
                 self._close(connection, reset=False)
                 self._closed.pop(client_key, None)

@@ -407,3 +407,10 @@ def test_bare_lf_line_ends_and_odd_header_bytes_are_read() -> None:
     assert exchange.response is not None and exchange.response.body == b"ok"
     assert exchange.response.headers.get("x-odd") == "a\x01b"
     assert exchange.incomplete is None
+
+
+def test_a_retransmitted_syn_does_not_restart_the_connection() -> None:
+    segments = conversation([(get("/a"), ok(b"a"))], close=False)
+    syn = segments[0]
+    exchanges = run([*segments[:4], syn, *segments[4:]])
+    assert [(e.request.target, e.incomplete) for e in exchanges] == [("/a", None)]
