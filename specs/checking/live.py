@@ -8,9 +8,12 @@ Invariant: unusable specs raise `observe.errors.InputError` here, before traffic
 
 from __future__ import annotations
 
+import os
+
 from specs.checking.checker import Checker
 from specs.diffing.loading import load_spec
 
 
-def build_checker(spec_path: str) -> Checker:
-    return Checker(load_spec(spec_path))
+def build_checker(spec_path: str | os.PathLike[str]) -> Checker:
+    """A checker for one spec file (a str, a Path, or `git:REF:path`)."""
+    return Checker(load_spec(os.fspath(spec_path)))
