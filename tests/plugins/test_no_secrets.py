@@ -11,7 +11,6 @@ raw, percent-encoded and JSON-escaped forms.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import subprocess
@@ -132,8 +131,6 @@ def test_written_har_and_jsonl_hold_no_secret(
         assert leaks(out.read_text(encoding="utf-8"), secrets) == []
 
 
-@pytest.mark.skipif(importlib.util.find_spec("observe.formats.writers") is None,
-                    reason="observe.formats.writers (capture -o) has not landed yet")
 @pytest.mark.parametrize("suffix", ["har", "jsonl"])
 def test_capture_output_files_hold_no_secret(
     tmp_path: Path, corpus_har: Path, config: Path, secrets: set[str], suffix: str

@@ -44,11 +44,8 @@ def _formats(node: Any, found: dict[str, set[str]], name: str = "") -> None:
 
 @pytest.fixture(scope="module")
 def flickr_spec() -> dict[str, Any]:
-    try:
-        import plugins.flickr  # noqa: F401
-        from observe.cli import process_exchanges
-    except ImportError as exc:  # pragma: no cover - only before the plugin lands
-        pytest.skip(f"flickr plugin or readers not available: {exc}")
+    from observe.cli import process_exchanges
+
     paths = _cassettes()
     kwargs = {"plugins": ("flickr",), "filters": (), "max_body_size": "10MB"}
     exchanges = list(process_exchanges([str(p) for p in paths], kwargs, Tally()))

@@ -105,7 +105,6 @@ def test_yakbak_bodies_match_the_decoded_corpus_files(tmp_path: Path) -> None:
 
 
 def test_vcrpy_cassettes_import_and_replay(tmp_path: Path) -> None:
-    pytest.importorskip("observe.formats.cassette", reason="cassette reader not landed yet")
     from observe.sources import read_source
 
     folders = [corpus_path("vcr_cassettes"), corpus_path("flickr_responses", "xml_vcr_cassettes")]
@@ -187,8 +186,6 @@ def test_no_corpus_credential_reaches_any_tape(tmp_path: Path) -> None:
 
 
 def test_export_to_cassette_and_har_reads_back(tmp_path: Path) -> None:
-    pytest.importorskip("observe.formats.cassette", reason="cassette writer not landed yet")
-    pytest.importorskip("observe.formats.writers", reason="HAR writer not landed yet")
     from click.testing import CliRunner
 
     from observe.sources import read_source

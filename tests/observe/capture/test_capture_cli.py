@@ -154,7 +154,6 @@ def test_unknown_link_type_gives_exit_2_naming_it(tmp_path: Path, fmt: str) -> N
 
 
 def test_jsonl_output_has_one_exchange_per_line(tmp_path: Path) -> None:
-    pytest.importorskip("observe.formats.writers")
     out = tmp_path / "out.jsonl"
     result = run(str(_two_calls(tmp_path)), "-o", str(out))
     assert result.exit_code == 0, result.stderr
@@ -164,7 +163,6 @@ def test_jsonl_output_has_one_exchange_per_line(tmp_path: Path) -> None:
 
 
 def test_har_output_has_every_entry(tmp_path: Path) -> None:
-    pytest.importorskip("observe.formats.writers")
     out = tmp_path / "out.har"
     result = run(str(_two_calls(tmp_path)), "-o", str(out))
     assert result.exit_code == 0, result.stderr
