@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from observe.exchange import Exchange, Request, Response  # noqa: E402
-from observe.headers import Headers  # noqa: E402
-from plugins.redaction import Redactor  # noqa: E402
+from observe.exchange import Exchange, Request, Response
+from observe.headers import Headers
+from plugins.redaction import Redactor
 
 METHODS = ["flickr.photos.getInfo", "flickr.photos.search", "flickr.people.getInfo",
            "flickr.photosets.getPhotos"]
