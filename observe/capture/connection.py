@@ -17,6 +17,8 @@ Invariants:
 3. A 101 answer or a CONNECT tunnel ends HTTP on the connection; the rest is skipped and counted.
 4. Pairs leave in request order, once both messages are done; `close` flushes everything, so a
    request without a response still leaves, with the reason.
+5. Memory is bounded: at most MAX_WAITING requests wait for an answer (and as many answers for
+   a request); past that the oldest leaves unanswered (or is skipped and counted).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ NO_RESPONSE = "no response"
 UPGRADED = "upgraded (101)"
 TUNNEL = "tunnel (CONNECT)"
 NOT_HTTP = "not HTTP"
+MAX_WAITING = 256  # requests waiting for an answer, or answers for a request, per connection
 
 _SKIP = Message(False, 0.0, 0, None)  # marker: a response answering a request never seen
 
@@ -119,6 +122,12 @@ class Connection:
             self.unanswered.append(message)
             if message.method in ("HEAD", "CONNECT"):
                 self.bodiless_due += 1
+            if len(self.unanswered) > MAX_WAITING:
+                # a client that is never answered: give up on the oldest, keep memory bounded
+                oldest = self._take_unanswered()
+                oldest.no_response = NO_RESPONSE
+                self.outbox.append(oldest)
+                self.desynced = True
             return NORMAL
         status = message.status
         if status < 200 and status != 101:
@@ -127,6 +136,10 @@ class Connection:
         request = self._match(message)
         if request is None:
             self.waiting.append(message)
+            if len(self.waiting) > MAX_WAITING:
+                # a server that talks without being asked: keep memory bounded
+                self.waiting.popleft()
+                self.sink.tally.skip("exchange", "response without request")
             return NORMAL
         if request is _SKIP:
             message.skip = True

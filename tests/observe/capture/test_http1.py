@@ -414,3 +414,19 @@ def test_a_retransmitted_syn_does_not_restart_the_connection() -> None:
     syn = segments[0]
     exchanges = run([*segments[:4], syn, *segments[4:]])
     assert [(e.request.target, e.incomplete) for e in exchanges] == [("/a", None)]
+
+
+def test_a_server_that_never_answers_does_not_hold_every_request() -> None:
+    from observe.capture.connection import MAX_WAITING
+
+    build = Builder().handshake()
+    for n in range(MAX_WAITING + 3):
+        build.client_sends(get(f"/{n}"))
+    tracker_out: list[str] = []
+    from observe.capture.tracker import ConnectionTracker
+
+    tracker = ConnectionTracker(ReadOptions(), Tally())
+    for segment in build.segments:
+        tracker_out += [e.request.target for e in tracker.feed(segment)]
+    assert tracker_out == ["/0", "/1", "/2"]
+    assert len(tracker.finish()) == MAX_WAITING
