@@ -186,7 +186,8 @@ def _key_patterns(name: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Patte
     return (re.compile(key + r"\s*:\s*"),                        # every use of the key
             re.compile(key + r':"[^"\\]+"'),                      # plain non-empty strings,
             re.compile(key + r': "[^"\\]+"'),                     # (literal replacements)
-            re.compile(key + r'\s*:\s*(?:""|true|false|null)'))  # values redaction keeps
+            # a value still to look at once those are replaced
+            re.compile(key + rf'\s*:\s*(?!"{REDACTED}"|""|(?:true|false|null)(?!\w))'))
 
 
 def redact_json_keys(
@@ -233,15 +234,9 @@ def redact_json_keys(
 
 
 def _redact_key(text: str, name: str) -> str | None:
-    every, compact, spaced, kept = _key_patterns(name)
-    total = len(every.findall(text))
-    if not total:
-        return text
-    edited, replaced = compact.subn(f'"{name}":"{REDACTED}"', text)
-    if replaced < total:
-        edited, more = spaced.subn(f'"{name}": "{REDACTED}"', edited)
-        replaced += more
-    if replaced == total or replaced + len(kept.findall(text)) == total:
+    every, compact, spaced, leftover = _key_patterns(name)
+    edited = spaced.sub(f'"{name}": "{REDACTED}"', compact.sub(f'"{name}":"{REDACTED}"', text))
+    if not leftover.search(edited):
         return edited
     pieces: list[str] = []
     last = 0

@@ -68,9 +68,10 @@ def exchanges(draw: st.DrawFn) -> Exchange:
         headers.append(("Content-Type", "application/x-www-form-urlencoded"))
     request = Request(headers=Headers(headers), method="POST" if body else "GET",
                       authority="api.flickr.com", target=target, body=body)
-    value = draw(st.dictionaries(keys, json_values, min_size=1, max_size=6))
+    value: dict[str, Any] = draw(st.dictionaries(keys, json_values, min_size=1, max_size=6))
     if draw(st.booleans()):  # the secret echoed in the answer, under a plain or a secret name
-        value[draw(keys)] = draw(st.sampled_from([secret, f"you sent {secret}", [secret]]))
+        echo: Any = draw(st.sampled_from([secret, f"you sent {secret}", [secret]]))
+        value[draw(keys)] = echo
     text = _dumps(value, draw(st.integers(0, 3)))
     mime = draw(st.sampled_from(["application/json; charset=utf-8", "application/json",
                                  "text/plain", "", "text/javascript"]))
