@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote, unquote_plus
 
 from observe.exchange import Request
@@ -36,15 +37,31 @@ class Param:
 # --- urlencoded ------------------------------------------------------------------------------
 
 
-def _pairs(encoded: str) -> list[tuple[str, str, str]]:
-    """(raw piece, name, value) for each `&`-separated piece of an urlencoded string."""
+def _unquote(text: str) -> str:
+    """`unquote_plus`, skipped when there is nothing to unquote (the common case)."""
+    if "%" in text or "+" in text:
+        return unquote_plus(text)
+    return text
+
+
+@lru_cache(maxsize=4096)
+def _pairs_cached(encoded: str) -> tuple[tuple[str, str, str], ...]:
     out = []
     for piece in encoded.split("&"):
         if not piece:
             continue
         name, _, value = piece.partition("=")
-        out.append((piece, unquote_plus(name), unquote_plus(value)))
-    return out
+        out.append((piece, _unquote(name), _unquote(value)))
+    return tuple(out)
+
+
+def _pairs(encoded: str) -> tuple[tuple[str, str, str], ...]:
+    """(raw piece, name, value) for each `&`-separated piece of an urlencoded string."""
+    if not encoded:
+        return ()
+    if len(encoded) > 2048:  # long bodies are rarely repeated: not worth a cache slot
+        return _pairs_cached.__wrapped__(encoded)
+    return _pairs_cached(encoded)
 
 
 def edit_pairs(encoded: str, edit: Callable[[str, str], str | None]) -> str:

@@ -104,27 +104,57 @@ def _authorization(names: list[str]) -> str:
     return scheme + " " + ", ".join(f'{n}="{REDACTED}"' for n in unique)
 
 
+def _escape(key: Any) -> str:
+    text = key if type(key) is str else str(key)
+    if "~" in text or "/" in text:
+        return text.replace("~", "~0").replace("/", "~1")
+    return text
+
+
 def nsid_pointers(value: Any) -> dict[str, str]:
     """JSON pointers of the NSID strings in a JSON value, array items written as `-` (any
     item), so a 500-photo page gives one hint per field, not 500."""
     found: dict[str, str] = {}
-    path: list[str] = []
+    match = NSID.match
 
-    def walk(node: Any) -> None:
+    def leaf(node: Any, pointer: str) -> None:
+        kind = type(node)
+        if kind is dict or kind is list:
+            walk(node, pointer)
+        elif kind is str:
+            if "@N" in node and match(node):
+                found[pointer] = "flickr-nsid"
+        elif isinstance(node, (dict, list)):
+            walk(node, pointer)
+        elif isinstance(node, str) and "@N" in node and match(node):
+            found[pointer] = "flickr-nsid"
+
+    def walk(node: Any, pointer: str) -> None:
         if isinstance(node, dict):
             for key, inner in node.items():
-                path.append(str(key).replace("~", "~0").replace("/", "~1"))
-                walk(inner)
-                path.pop()
+                kind = type(inner)
+                if kind is str:
+                    if "@N" in inner and match(inner):
+                        found[pointer + "/" + _escape(key)] = "flickr-nsid"
+                elif kind is int or kind is float or kind is bool or inner is None:
+                    continue
+                else:
+                    leaf(inner, pointer + "/" + _escape(key))
         elif isinstance(node, list):
-            path.append("-")
+            inner_pointer = pointer + "/-"
             for inner in node:
-                walk(inner)
-            path.pop()
-        elif isinstance(node, str) and "@N" in node and NSID.match(node):
-            found["".join("/" + part for part in path)] = "flickr-nsid"
+                kind = type(inner)
+                if kind is str:
+                    if "@N" in inner and match(inner):
+                        found[inner_pointer] = "flickr-nsid"
+                elif kind is int or kind is float or kind is bool or inner is None:
+                    continue
+                else:
+                    leaf(inner, inner_pointer)
+        else:
+            leaf(node, pointer)
 
-    walk(value)
+    walk(value, "")
     return found
 
 
@@ -163,15 +193,16 @@ class FlickrPlugin(Plugin):
         method = _method_of(params) if endpoint == REST else ""
         new_request = self._rewrite_request(request, endpoint, method, params, notes)
         meta = self._request_meta(request, endpoint, method, params, notes)
-        result = exchange.evolve(request=new_request)
-        if exchange.response is not None:
-            response, body_value = self._rewrite_response(exchange.response, method, notes)
-            result = result.evolve(response=response)
+        response = exchange.response
+        if response is not None:
+            response, body_value = self._rewrite_response(response, method, notes)
             hints = nsid_pointers(body_value) if body_value is not None else {}
             if hints:
                 meta["format_hints"] = hints
-        result = result.evolve(notes=(*result.notes, *notes))
-        return result.with_meta(**meta)
+        merged = dict(exchange.meta)
+        merged.update(meta)
+        return exchange.evolve(request=new_request, response=response,
+                               notes=(*exchange.notes, *notes), meta=merged)
 
     def _rewrite_request(self, request: Request, endpoint: str, method: str,
                          params: list[Param], notes: list[Note]) -> Request:
