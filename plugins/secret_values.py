@@ -187,7 +187,7 @@ def _key_patterns(name: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Patte
             re.compile(key + r':"[^"\\]+"'),                      # plain non-empty strings,
             re.compile(key + r': "[^"\\]+"'),                     # (literal replacements)
             # a value still to look at once those are replaced
-            re.compile(key + rf'\s*:\s*(?!"{REDACTED}"|""|(?:true|false|null)(?!\w))'))
+            re.compile(key + rf'\s*:\s*+(?!"{REDACTED}"|""|(?:true|false|null)(?!\w))'))
 
 
 def redact_json_keys(
@@ -235,7 +235,11 @@ def redact_json_keys(
 
 def _redact_key(text: str, name: str) -> str | None:
     every, compact, spaced, leftover = _key_patterns(name)
-    edited = spaced.sub(f'"{name}": "{REDACTED}"', compact.sub(f'"{name}":"{REDACTED}"', text))
+    edited = text
+    if '":"' in text:
+        edited = compact.sub(f'"{name}":"{REDACTED}"', edited)
+    if '": "' in text:
+        edited = spaced.sub(f'"{name}": "{REDACTED}"', edited)
     if not leftover.search(edited):
         return edited
     pieces: list[str] = []
