@@ -2,6 +2,11 @@
 
 Reading (format "har", detected by a JSON object whose `log` holds the entries):
 - UTF-8 with or without a BOM, plain or gzip-compressed; `log.entries` must be a list.
+- One pass, memory bounded by the largest entry (not the file): the file is read in chunks of
+  `READ_CHUNK` bytes and each entry is decoded and turned into an Exchange on its own, whatever
+  the order of the keys around `entries` (see `common.JsonStream`).
+- Truncation policy (as for pcap and flow files): a file cut before its first whole entry is a
+  TruncatedInputError; a cut after it yields every whole entry and counts "truncated HAR file".
 - A body is `content.text` (or `postData.text`), base64 when `encoding == "base64"`. HAR bodies
   are normally decoded already, so `content_encoding` is '' unless the body still is in its
   declared Content-Encoding (a writer that could not decode it): see `detect_content_encoding`.
@@ -24,6 +29,7 @@ Invariants:
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import textwrap
@@ -33,10 +39,12 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlencode
 
-from observe.errors import BodyError, InputError, TruncatedInputError
+from observe.errors import BodyError
 from observe.exchange import Endpoint, Exchange, Message, Origin, Request, Response, Timing
 from observe.formats.common import (
+    READ_CHUNK,
     UTF8_BOM,
+    JsonStream,
     RecordError,
     b64decode,
     b64encode,
@@ -53,10 +61,10 @@ from observe.formats.common import (
     normalize_http_version,
     notes_from_json,
     notes_to_json,
+    open_binary,
     origin_from_json,
     origin_to_json,
     parse_iso_time,
-    read_text_document,
     representable_text,
     sorted_json,
     split_url,
@@ -90,30 +98,24 @@ def sniff(head: bytes, path: Path) -> bool:
 
 @register("har", sniff, "HAR 1.2 (browser dev tools, Insomnia, mitmproxy exports)")
 def read_har(path: Path, options: ReadOptions, tally: Tally) -> Iterator[Exchange]:
-    """Every entry of the HAR file at `path` as an Exchange, in file order."""
-    entries = har_entries(read_text_document(path), str(path))
-    if options.on_bytes:
-        options.on_bytes(path.stat().st_size)
-    yield from exchanges_from_entries(entries, str(path), options, tally)
+    """Every entry of the HAR file at `path` as an Exchange, in file order, as it is read."""
+    with open_binary(path) as handle:
+        disk = getattr(handle, "fileobj", None) or handle  # a gzip file's own file on disk
+        try:
+            stream = JsonStream(handle, str(path), "HAR", chunk_size=READ_CHUNK,
+                                on_bytes=options.on_bytes, tell=disk.tell)
+            entries = stream.array_at(("log", "entries"))
+            yield from exchanges_from_entries(entries, str(path), options, tally)
+            if stream.truncated:
+                tally.skip("record", "truncated HAR file")
+        finally:
+            disk.close()
 
 
 def har_entries(text: str, location: str) -> list[Any]:
     """The `log.entries` list of a HAR document (InputError when it is not one)."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
-            message = f"{location}: the HAR file ends early (truncated JSON)"
-            raise TruncatedInputError(message) from exc
-        raise InputError(
-            f"{location}: not a HAR file (invalid JSON at line {exc.lineno}, "
-            f"column {exc.colno}: {exc.msg})"
-        ) from exc
-    log = document.get("log") if isinstance(document, dict) else None
-    entries = log.get("entries") if isinstance(log, dict) else None
-    if not isinstance(entries, list):
-        raise InputError(f"{location}: not a HAR file (no log.entries list)")
-    return entries
+    data = io.BytesIO(text.encode("utf-8", errors="surrogatepass"))
+    return list(JsonStream(data, location, "HAR").array_at(("log", "entries")))
 
 
 def exchanges_from_entries(
