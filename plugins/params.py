@@ -196,10 +196,12 @@ def _scalar_text(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def request_params(request: Request) -> list[Param]:
-    """Every parameter of the request: query first, then the body's, in wire order."""
+def request_params(request: Request, kind: str | None = None) -> list[Param]:
+    """Every parameter of the request: query first, then the body's, in wire order.
+    `kind`, when given, is `body_kind(request)` already worked out by the caller."""
     params = [Param(QUERY, n, v) for _, n, v in _pairs(request.query_string)]
-    kind = body_kind(request)
+    if kind is None:
+        kind = body_kind(request)
     if kind == FORM:
         raw = _plain_body(request)
         if raw is not None:

@@ -39,7 +39,15 @@ from plugins.base import Plugin, check_keys, string_list
 from plugins.flickr.catalog import Catalog, load_catalog
 from plugins.flickr.statuses import status_for
 from plugins.flickr.xmljson import NotFlickrXml, xml_to_json
-from plugins.params import JSON_BODY, QUERY, Param, remove_params, request_params
+from plugins.params import (
+    JSON_BODY,
+    QUERY,
+    Param,
+    body_kind,
+    edit_query,
+    remove_params,
+    request_params,
+)
 from plugins.redaction import REDACTED, Redactor
 
 NAME = "flickr"
@@ -136,6 +144,8 @@ def nsid_pointers(value: Any) -> dict[str, str]:
                 if kind is str:
                     if "@N" in inner and match(inner):
                         found[pointer + "/" + _escape(key)] = "flickr-nsid"
+                elif kind is dict or kind is list:
+                    walk(inner, pointer + "/" + _escape(key))
                 elif kind is int or kind is float or kind is bool or inner is None:
                     continue
                 else:
@@ -147,6 +157,8 @@ def nsid_pointers(value: Any) -> dict[str, str]:
                 if kind is str:
                     if "@N" in inner and match(inner):
                         found[inner_pointer] = "flickr-nsid"
+                elif kind is dict or kind is list:
+                    walk(inner, inner_pointer)
                 elif kind is int or kind is float or kind is bool or inner is None:
                     continue
                 else:
@@ -188,10 +200,11 @@ class FlickrPlugin(Plugin):
         endpoint = request.path.rstrip("/")
         if endpoint not in (REST, UPLOAD, REPLACE):
             return exchange
-        params = request_params(request)
+        kind = body_kind(request)
+        params = request_params(request, kind)
         notes: list[Note] = []
         method = _method_of(params) if endpoint == REST else ""
-        new_request = self._rewrite_request(request, endpoint, method, params, notes)
+        new_request = self._rewrite_request(request, endpoint, method, params, notes, kind)
         meta = self._request_meta(request, endpoint, method, params, notes)
         response = exchange.response
         if response is not None:
@@ -205,29 +218,38 @@ class FlickrPlugin(Plugin):
                                notes=(*exchange.notes, *notes), meta=merged)
 
     def _rewrite_request(self, request: Request, endpoint: str, method: str,
-                         params: list[Param], notes: list[Note]) -> Request:
+                         params: list[Param], notes: list[Note], kind: str) -> Request:
         """Method, credential and format parameters out; the path; the Authorization header."""
         if endpoint == REST:
             path = method_path(method) if method else request.path
             drop = TRANSPORT_PARAMS | {"method"}
         else:
             path, drop = "/" + endpoint.rsplit("/", 1)[1], TRANSPORT_PARAMS
-        new = remove_params(request, lambda n: n in drop or is_credential(n))
+        def dropped(name: str) -> bool:
+            return name in drop or name in CREDENTIAL_PARAMS or name.startswith("oauth_")
+
+        if kind:
+            new = remove_params(request, dropped)
+            query, headers = new.query_string, new.headers
+        else:  # parameters in the query only: the request is built once, below
+            new = None
+            query = edit_query("?" + request.query_string, lambda n, v: None if dropped(n)
+                               else v).removeprefix("?")
+            headers = request.headers
         credentials = list(dict.fromkeys(p.name for p in params if is_credential(p.name)))
-        if credentials and "authorization" not in new.headers:
+        if credentials and "authorization" not in headers:
             header = _authorization(credentials)
-            new = new.evolve(headers=new.headers.with_added("Authorization", header))
+            headers = headers.with_added("Authorization", header)
             notes.append(Note(NAME, "request.headers.Authorization",
                               f"credentials in parameters: {', '.join(credentials)}", header))
-        if new.body != request.body:
+        if new is not None and new.body != request.body:
             notes.append(Note(NAME, "request.body", f"{len(request.body)} bytes",
                               "method, credential and format parameters removed"))
-        query = new.query_string
         target = path + (f"?{query}" if query else "")
         if target != request.target:
             notes.append(Note(NAME, "request.target", self.redactor.redact_target(request.target),
                               target))
-        return new.evolve(target=target)
+        return (new or request).evolve(target=target, headers=headers)
 
     def _request_meta(self, request: Request, endpoint: str, method: str,
                       params: list[Param], notes: list[Note]) -> dict[str, Any]:
