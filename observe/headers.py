@@ -19,6 +19,14 @@ class Headers:
     def __init__(self, fields: Iterable[tuple[str, str]] = ()) -> None:
         self._fields: tuple[tuple[str, str], ...] = tuple((str(n), str(v)) for n, v in fields)
 
+    @classmethod
+    def from_str_pairs(cls, pairs: tuple[tuple[str, str], ...]) -> Headers:
+        """Headers from a tuple of pairs that are already `str` (no copying; the hot path of
+        packet capture). The caller guarantees the types."""
+        headers = cls.__new__(cls)
+        headers._fields = pairs
+        return headers
+
     @property
     def fields(self) -> tuple[tuple[str, str], ...]:
         return self._fields

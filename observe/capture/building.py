@@ -74,27 +74,9 @@ def text(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def _trusted_headers_factory() -> Callable[[tuple[tuple[str, str], ...]], Headers]:
-    """`Headers` from pairs already of `str`, without re-validating each one.
-
-    `Headers.__init__` copies every pair through `str()`, a third of the cost of an exchange
-    here. When `Headers` keeps its pairs in its one slot, the tuple is stored directly; the
-    result is checked against the constructor's once, and any other layout uses the
-    constructor.
-    """
-    sample = (("Host", "h"), ("X", "y"))
-    if getattr(Headers, "__slots__", None) == ("_fields",):
-        def trusted(pairs: tuple[tuple[str, str], ...]) -> Headers:
-            headers = object.__new__(Headers)
-            headers._fields = pairs
-            return headers
-
-        if trusted(sample) == Headers(sample) and trusted(sample).fields == sample:
-            return trusted
-    return Headers
-
-
-_trusted_headers = _trusted_headers_factory()
+# `Headers.__init__` copies every pair through `str()`, a third of the cost of an exchange here;
+# the pairs built below are already `str`.
+_trusted_headers = Headers.from_str_pairs
 
 
 def headers_of(fields: list[tuple[bytes, bytes]] | tuple[()]) -> Headers:
