@@ -216,9 +216,11 @@ def main() -> None:
     time.sleep(0.3)
     made = drive(f"http://127.0.0.1:{port}")
     time.sleep(0.5)
-    packets = sniffer.stop()
+    sniffed = sniffer.stop()
     server.shutdown()
     socket.setdefaulttimeout(None)
+    # on the loopback interface every packet is seen twice (leaving and arriving), back to back
+    packets = [p for i, p in enumerate(sniffed) if i == 0 or bytes(p) != bytes(sniffed[i - 1])]
     wrpcap(str(OUT), packets)
     print(f"{made} requests, {len(packets)} packets -> {OUT}")
 
