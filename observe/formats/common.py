@@ -109,11 +109,11 @@ class JsonStream:
             return False
         size = max(self.chunk_size, wanted)
         try:
-            data = self.handle.read(size)
+            data = raw = self.handle.read(size)
             if not self.started:
-                while len(data) < len(UTF8_BOM) and (more := self.handle.read(size)):
-                    data += more
-                data, self.started = data.removeprefix(UTF8_BOM), True
+                while len(raw) < len(UTF8_BOM) and (more := self.handle.read(size)):
+                    raw += more
+                data, self.started = raw.removeprefix(UTF8_BOM), True
         except (OSError, EOFError, zlib.error) as exc:
             raise InputError(f"{self.location}: corrupt or truncated gzip data ({exc})") from exc
         if self.on_bytes is not None and self.tell is not None:
@@ -123,18 +123,19 @@ class JsonStream:
                 self.on_bytes(position - before)
         pending = len(self.decoder.getstate()[0])
         try:
-            text = self.decoder.decode(data, final=not data)
+            text = self.decoder.decode(data, final=not raw)
         except UnicodeDecodeError as exc:
             byte = self.fed - pending + exc.start
             raise InputError(f"{self.location}: not UTF-8 text (byte {byte} is invalid)") from exc
-        self.fed += len(data)
-        self.eof = not data
+        self.fed, self.eof = self.fed + len(data), not raw
+        if self.eof:
+            return False
         newlines = self.buf.count("\n", 0, self.pos)
         self.line_base += newlines
         self.column_base = (self.pos - self.buf.rfind("\n", 0, self.pos) - 1 if newlines
                             else self.column_base + self.pos)
         self.buf, self.pos = self.buf[self.pos:] + text, 0
-        return bool(data)
+        return True
 
     def _error(self, message: str, pos: int) -> InputError:
         if self.eof and (pos >= len(self.buf.rstrip()) or message.startswith("Unterminated")):
@@ -151,12 +152,12 @@ class JsonStream:
             self.pos = _skip_space(self.buf, self.pos).end()  # type: ignore[union-attr]
             if self.pos < len(self.buf):
                 return self.buf[self.pos]
-            if not self._fill() and self.eof:
+            if not self._fill():
                 return ""
 
     def expect(self, char: str) -> None:
         if self.peek() != char:
-            raise self._error(f"Expecting {char!r}", self.pos)
+            raise self._error(f"Expecting {char!r} delimiter", self.pos)
         self.pos += 1
 
     def value(self) -> Any:
@@ -171,7 +172,8 @@ class JsonStream:
                     continue
                 raise self._error(exc.msg, exc.pos) from exc
             # a number or literal that ends the buffer may go on in the next chunk
-            if end == len(self.buf) and not isinstance(value, dict | list | str) and self._fill():
+            scalar = not isinstance(value, dict | list | str)
+            if scalar and end > len(self.buf) - _NEAR_END and self._fill(_NEAR_END):
                 continue
             self.pos = end
             return value
@@ -354,15 +356,9 @@ def b64decode(text: str) -> bytes:
 
 
 _VERSION_ALIASES = {
-    "h2": "HTTP/2.0",
-    "http/2": "HTTP/2.0",
-    "http/2.0": "HTTP/2.0",
-    "h3": "HTTP/3",
-    "http/3": "HTTP/3",
-    "http/3.0": "HTTP/3",
-    "http/1.1": "HTTP/1.1",
-    "http/1.0": "HTTP/1.0",
-    "http/0.9": "HTTP/0.9",
+    "h2": "HTTP/2.0", "http/2": "HTTP/2.0", "http/2.0": "HTTP/2.0",
+    "h3": "HTTP/3", "http/3": "HTTP/3", "http/3.0": "HTTP/3",
+    "http/1.1": "HTTP/1.1", "http/1.0": "HTTP/1.0", "http/0.9": "HTTP/0.9",
 }
 
 
