@@ -67,6 +67,7 @@ _SECRET_PREFIXES = ("oauth_", "oauth-")
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _JSONP = re.compile(r"^\s*(?:/\*\*/\s*)?([A-Za-z_$][\w$.]*)\s*\((.*)\)\s*;?\s*$", re.S)
 _MIN_SCRUB_LENGTH = 6
+_SPACES = re.compile(r"\s*")
 # OAuth parameters that are not secret; their values are not searched for elsewhere
 _NOT_SCRUBBED = frozenset({"oauth_signature_method", "oauth_version", "oauth_timestamp"})
 _NOT_PARSED = object()
@@ -342,10 +343,10 @@ class Redactor:
             lowered_raw = lowered.encode("utf-8")
         else:
             return self._redact_text_body(message, side, notes)
-        stripped = text[:64].lstrip()
-        if stripped.startswith("<") or not (
-            is_json_type(mime) or stripped.startswith(("{", "[")) or _JSONP.match(text)
-        ):  # XML or other text: parsed only when it names something secret
+        spaces = _SPACES.match(text)
+        first = text[spaces.end():spaces.end() + 1] if spaces else ""
+        if first == "<" or not (is_json_type(mime) or first in ("{", "[") or _JSONP.match(text)):
+            # XML or other text: parsed only when it names something secret
             if self._present_fragments(lowered_raw):
                 return self._redact_text_body(message, side, notes)
             return message

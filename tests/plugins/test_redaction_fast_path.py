@@ -181,3 +181,24 @@ def test_extra_names_that_json_punctuation_could_spell_use_the_reference_path() 
     out = Redactor(["true"]).redact(exchange)
     assert out.response is not None
     assert json.loads(out.response.body) == {"true": REDACTED, "x-tenant-id": "v2"}
+
+
+def test_leading_spaces_and_escaped_keys_in_plain_text() -> None:
+    text = " " * 100 + '{"t\\u006fken": "v4lue-1", "id": 1}'
+    exchange = Exchange(request=Request(target="/"), response=Response(
+        headers=Headers([("Content-Type", "text/plain")]), body=text.encode()))
+    redactor = Redactor()
+    fast = redactor.redact(exchange)
+    assert _view(fast) == _view(redactor.redact_reference(exchange))
+    assert fast.response is not None
+    assert b"v4lue-1" not in fast.response.body
+
+
+def test_jsonp_served_as_json_is_redacted() -> None:
+    # the reference path leaves it (it does not parse as JSON); the fast path does not
+    text = 'jsonFlickrApi({"photo": {"id": "1", "secret": "9f8e7d"}, "stat": "ok"});'
+    exchange = Exchange(request=Request(target="/"), response=Response(
+        headers=Headers([("Content-Type", "application/json")]), body=text.encode()))
+    out = Redactor().redact(exchange)
+    assert out.response is not None
+    assert out.response.body.decode() == text.replace("9f8e7d", REDACTED)
