@@ -119,14 +119,15 @@ def detect_integer_formats(value: int) -> tuple[str, ...]:
 
 def _digits(value: str) -> tuple[str, ...]:
     """Formats of a string starting with a digit or '-'."""
-    if _INTEGER.match(value):
-        if len(value) > 1 and value[0] == "0":
-            return ()
+    digits = value[1:] if value[0] == "-" else value
+    if digits.isascii() and digits.isdigit():  # the whole of _INTEGER, without a regex
+        if digits[0] == "0" and len(digits) > 1:
+            return _textual(value)  # leading zeros: not an integer ("007"), maybe hex
         found = _integer_formats(int(value))
         if value in ("0", "1"):
             found = ("boolean-string",)
         return (*found, "integer-string")
-    if _DECIMAL.match(value):
+    if "." in value and _DECIMAL.match(value):
         return ("decimal-string",)
     if len(value) >= 10 and value[4:5] == "-":
         if _DATE_TIME.match(value):
@@ -139,9 +140,9 @@ def _digits(value: str) -> tuple[str, ...]:
         return ("time",)
     if "@N" in value and _NSID.match(value):
         return ("flickr-nsid",)
-    if _UUID.match(value):
+    if len(value) == 36 and _UUID.match(value):
         return ("uuid",)
-    if _IPV4.match(value):
+    if "." in value and _IPV4.match(value):
         return ("ipv4",)
     if ":" in value and _is_ipv6(value):
         return ("ipv6",)
@@ -190,7 +191,7 @@ def _textual(value: str) -> tuple[str, ...]:
         return ("email",) if _EMAIL.match(value) else ()
     if length == 36 and _UUID.match(value):
         return ("uuid",)
-    if _HEX.match(value) and any(c.isdigit() for c in value):
+    if _HEX.match(value) and not value.isalpha():  # hex digits only: not all letters
         return ("hex",)
     if "." in value and _HOSTNAME.match(value):
         return ("hostname",)
