@@ -22,7 +22,12 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from specs.formats import UNIX_SECONDS, detect_integer_formats, detect_string_formats
+from specs.formats import (
+    FORMAT_ORDER,
+    UNIX_SECONDS,
+    detect_integer_formats,
+    detect_string_formats,
+)
 
 VALUE_CAP = 24  # distinct scalar values kept per shape
 VALUE_MAX_LENGTH = 64  # longer strings are never enum candidates (they set `overflow`)
@@ -39,6 +44,9 @@ _ID_KEY = re.compile(
 def is_id_key(key: str) -> bool:
     """Whether an object key is an id (numeric, NSID, UUID, long hex): such keys form a map."""
     return bool(_ID_KEY.match(key))
+
+
+_STRING_VARIANTS = {name: "string:" + name for name in (*FORMAT_ORDER, "text", "empty")}
 
 
 def _bump(counts: dict[str, int], key: str, n: int = 1) -> None:
@@ -102,9 +110,36 @@ class Shape:
         self.count += 1
         kind = type(value)
         types = self.types
-        if kind is str:
+        if kind is str:  # _add_string and _scalar inlined: most values are strings
             types["string"] = types.get("string", 0) + 1
-            variant = "string:" + self._add_string(value)
+            found = detect_string_formats(value)
+            if found:
+                string_kind = found[0]
+                formats = self.formats
+                for name in found:
+                    formats[name] = formats.get(name, 0) + 1
+            else:
+                string_kind = "text" if value else "empty"
+            kinds = self.kinds
+            kinds[string_kind] = kinds.get(string_kind, 0) + 1
+            variant = _STRING_VARIANTS.get(string_kind) or "string:" + string_kind
+            if len(value) <= VALUE_MAX_LENGTH:
+                key = "s:" + value
+                values = self.values
+                if key in values:
+                    values[key] += 1
+                elif len(values) < VALUE_CAP:
+                    values[key] = 1
+                else:
+                    self._scalar(key)
+                    key = None  # _scalar has taken care of the example
+                if key is not None:
+                    example = self.example
+                    if example is None or key < example:
+                        self.example = key
+            else:
+                self.overflow = True
+                self._example("s:" + value[:EXAMPLE_MAX_LENGTH])
         elif kind is dict:
             types["object"] = types.get("object", 0) + 1
             variant = "object"
