@@ -99,8 +99,10 @@ def test_entries_before_creator_and_pages(tmp_path: Path, chunk: int,
     assert exchanges == whole_document_reference(path, entries)
     assert exchanges[1].response is None and exchanges[1].incomplete == har.NO_RESPONSE
     assert exchanges[1].meta == {"error": "net::ERR_FAILED"}
+    start = exchanges[0].timing.request_start
+    assert start is not None
     assert exchanges[0].timing.response_end == pytest.approx(
-        exchanges[0].timing.request_start + (1.5 + 10.25 + 0.595678) / 1000)
+        start + (1.5 + 10.25 + 0.595678) / 1000)
 
 
 def test_an_entry_spanning_many_chunks_reads_whole(tmp_path: Path,
