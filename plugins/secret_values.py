@@ -116,15 +116,16 @@ def scrub_secret_values(
     return exchange.evolve(**changes) if changes else exchange
 
 
-def _variants(secret: str) -> set[str]:
-    return {
+@functools.lru_cache(maxsize=4096)
+def _variants(secret: str) -> frozenset[str]:
+    return frozenset({
         secret,
         quote(secret, safe=""),
         quote_plus(secret, safe=""),
         quote(secret, safe="/"),
         json.dumps(secret)[1:-1],
         json.dumps(secret)[1:-1].replace("/", "\\/"),
-    }
+    })
 
 
 def _scrub_headers(headers: Headers, scrub: Any) -> Headers:
