@@ -35,6 +35,21 @@ class Answer:
 
 
 def read_answer(response: Response) -> Answer:
+    """The answer in `response`; JSON is parsed with `response.json()`, so the value is cached
+    on the response and whoever reads it next (the summary) does not parse it again."""
+    try:
+        text = response.text()
+    except BodyError:
+        return _read_answer(response)  # step by step, to say what went wrong
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            return Answer("json", text, response.json())
+        except BodyError:
+            pass  # _read_answer gives the parser's message
+    return _read_answer(response)
+
+
+def _read_answer(response: Response) -> Answer:
     try:
         raw = response.decoded()
     except BodyError as exc:
