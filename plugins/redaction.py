@@ -15,6 +15,15 @@ What is redacted (names compared case-insensitively, see `is_secret_name`):
   percent-encoded or JSON-escaped) in the target, headers, text bodies, notes and meta
   (plugins.secret_values).
 
+Two paths give the same result: `redact_reference` parses, walks and re-encodes every body;
+`redact` (the one used) first checks, with a few C-level scans, whether the target, headers and
+bodies can name anything secret at all (every secret name contains one of `_FRAGMENTS`) and
+returns the exchange itself when not; JSON bodies get their secret values replaced in the text
+(plugins.secret_values.redact_json_keys), and whatever that cannot do safely (secret keys
+holding objects, escaped key names, other charsets, XML) goes to the reference code. The only
+differences: a redacted JSON body keeps its formatting, and JSON that does not parse (cut
+short, JSONP served as application/json) is redacted too where the reference leaves it.
+
 Invariants:
 1. Pure: the result depends only on the exchange and the configured names; idempotent.
 2. A compressed body that must change is stored decoded (content_encoding "", no
