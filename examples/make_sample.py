@@ -113,7 +113,7 @@ class FlickrHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     calls = 0
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def _params(self) -> dict[str, str]:
@@ -132,8 +132,8 @@ class FlickrHandler(BaseHTTPRequestHandler):
         params = self._params()
         path = urlsplit(self.path).path
         if path.startswith("/services/upload"):
-            body = ('<?xml version="1.0" encoding="utf-8" ?>\n<rsp stat="ok">\n'
-                    "<photoid>52000000001</photoid>\n</rsp>\n").encode()
+            body = (b'<?xml version="1.0" encoding="utf-8" ?>\n<rsp stat="ok">\n'
+                    b"<photoid>52000000001</photoid>\n</rsp>\n")
             return self._send(body, "text/xml; charset=utf-8")
         answer = method_answer(params.get("method", ""), params, FlickrHandler.calls)
         fmt = params.get("format", "rest")
