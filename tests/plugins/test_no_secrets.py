@@ -140,3 +140,25 @@ def test_capture_output_files_hold_no_secret(
                     str(config), "-o", str(out))
     assert run.returncode == 0, run.stderr
     assert leaks(out.read_text(encoding="utf-8") + run.stdout + run.stderr, secrets) == []
+
+
+def test_specs_commands_write_and_print_no_secret(
+    tmp_path: Path, corpus_har: Path, config: Path, secrets: set[str]
+) -> None:
+    """The spec, summary, drift report and check report of the same traffic hold no secret."""
+    common = ["--plugin", "flickr", "--plugin-config", str(config)]
+    spec, summary = tmp_path / "api.yaml", tmp_path / "x.summary"
+    runs = [
+        restscope("specs", "infer", str(corpus_har), *common, "-j", "1", "-o", str(spec),
+                  "--drift-report", "json", "--explain"),
+        restscope("specs", "summarize", str(corpus_har), *common, "-j", "1", "-o",
+                  str(summary)),
+    ]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    check = restscope("specs", "check", str(spec), str(corpus_har), *common, "--format", "json")
+    assert check.returncode in (0, 1), check.stderr
+    written = spec.read_text(encoding="utf-8") + summary.read_text(encoding="utf-8")
+    printed = "".join(run.stdout + run.stderr for run in (*runs, check))
+    assert "/photos/getInfo" in written
+    assert leaks(written + printed, secrets) == []
