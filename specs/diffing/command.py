@@ -6,6 +6,7 @@ Exit codes: 0 nothing at or above `--fail-on`; 1 findings at or above it; 2 unus
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -88,7 +89,9 @@ def diff_command(base: str, new: str, output_format: str, fail_on: str,
     from specs.diffing.loading import load_spec
 
     try:
-        findings = diff_specs(load_spec(base), load_spec(new))
+        documents = load_spec(base), load_spec(new)
+        gc.freeze()  # the two parsed specs live until exit: keep them out of GC passes
+        findings = diff_specs(*documents)
         code = finish(findings, output_format, fail_on, ignore_file, "diff", [base, new])
     except InputError as exc:
         fail_input(exc)
