@@ -51,6 +51,11 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--per-file", type=int, default=5000)
     parser.add_argument("--keep", type=Path, help="keep the generated files in this folder")
+    parser.add_argument("--runs", default="j1,j2,dask",
+                        help="which runs, comma-separated among j1, j2, dask (ratios are to j1 "
+                             "when it ran, or to --j1-seconds)")
+    parser.add_argument("--j1-seconds", type=float, default=None,
+                        help="a -j 1 time measured earlier, to compare against without re-running")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="restscope-scale-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -64,19 +69,20 @@ def main() -> None:
             files.append(str(path))
         print(f"{args.files} files x {args.per_file} exchanges generated in "
               f"{time.perf_counter() - started:.1f} s under {folder}")
-        runs = {
-            "-j 1": ["-j", "1"],
-            "-j 2": ["-j", "2"],
-            "dask local:2": ["--dask", "local:2"],
-        }
+        every = {"j1": ("-j 1", ["-j", "1"]), "j2": ("-j 2", ["-j", "2"]),
+                 "dask": ("dask local:2", ["--dask", "local:2"])}
+        runs = dict(every[name] for name in args.runs.split(","))
         times: dict[str, float] = {}
+        if args.j1_seconds:
+            times["-j 1"] = args.j1_seconds
         outputs: dict[str, bytes] = {}
         for label, extra in runs.items():
             out = folder / f"spec-{label.replace(' ', '_').replace(':', '')}.yaml"
             times[label] = timed([*restscope(), "specs", "infer", *files, "--plugin", "flickr",
                                   *extra, "-o", str(out)])
             outputs[label] = out.read_bytes()
-            print(f"{label:>14}: {times[label]:7.1f} s   x{times['-j 1'] / times[label]:.2f}")
+            ratio = f"x{times['-j 1'] / times[label]:.2f}" if "-j 1" in times else ""
+            print(f"{label:>14}: {times[label]:7.1f} s   {ratio}", flush=True)
         identical = len(set(outputs.values())) == 1
         print(f"specs byte-identical: {identical}")
         print("target: -j 2 and dask local:2 >= 1.7x the single process on 2 cores")
