@@ -19,6 +19,7 @@ Invariants (the merge laws, property-tested):
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -49,11 +50,12 @@ def is_id_key(key: str) -> bool:
 _STRING_VARIANTS = {name: "string:" + name for name in (*FORMAT_ORDER, "text", "empty")}
 
 
-def _bump(counts: dict[str, int], key: str, n: int = 1) -> None:
+def bump(counts: dict[str, int], key: str, n: int = 1) -> None:
     counts[key] = counts.get(key, 0) + n
 
 
-def _sum_counts(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+def sum_counts(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
+    """Counts added key by key (the merge of two counters)."""
     out = dict(a)
     for key, n in b.items():
         out[key] = out.get(key, 0) + n
@@ -149,7 +151,7 @@ class Shape:
             variant = "integer"
             if value >= UNIX_SECONDS[0]:  # smaller integers have no format
                 for name in detect_integer_formats(value):
-                    _bump(self.formats, "int:" + name)
+                    bump(self.formats, "int:" + name)
             self._scalar(f"i:{value}")
         elif kind is list:
             types["array"] = types.get("array", 0) + 1
@@ -239,10 +241,10 @@ class Shape:
         out = Shape()
         out.count = self.count + other.count
         out.nulls = self.nulls + other.nulls
-        out.types = _sum_counts(self.types, other.types)
-        out.kinds = _sum_counts(self.kinds, other.kinds)
-        out.formats = _sum_counts(self.formats, other.formats)
-        values = _sum_counts(self.values, other.values)
+        out.types = sum_counts(self.types, other.types)
+        out.kinds = sum_counts(self.kinds, other.kinds)
+        out.formats = sum_counts(self.formats, other.formats)
+        values = sum_counts(self.values, other.values)
         overflow = self.overflow or other.overflow
         if len(values) > VALUE_CAP:
             overflow = True

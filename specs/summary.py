@@ -23,7 +23,7 @@ from observe.errors import BodyError
 from observe.exchange import Exchange, Message
 from plugins.redaction import is_secret_name as _is_secret_name
 from specs.paths import path_key
-from specs.shape import Shape
+from specs.shape import Shape, bump, sum_counts
 
 # request headers every client sends: not API parameters
 STANDARD_HEADERS = frozenset({
@@ -45,13 +45,6 @@ BROWSER_HEADER_PREFIXES = ("sec-", "priority", "purpose", "x-chrome-", "x-client
 # response headers that are part of an API's contract (besides x-*)
 API_RESPONSE_HEADERS = frozenset({"etag", "location", "retry-after", "link", "ratelimit-limit",
                                   "ratelimit-remaining", "ratelimit-reset"})
-
-
-def _sum(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
-    out = dict(a)
-    for key, n in b.items():
-        out[key] = out.get(key, 0) + n
-    return out
 
 
 def _merge_shapes(a: Mapping[str, Shape], b: Mapping[str, Shape]) -> dict[str, Shape]:
@@ -100,9 +93,9 @@ class ResponseSummary:
     def merge(self, other: ResponseSummary) -> ResponseSummary:
         out = ResponseSummary()
         out.count = self.count + other.count
-        out.reasons = _sum(self.reasons, other.reasons)
+        out.reasons = sum_counts(self.reasons, other.reasons)
         out.bodies = _merge_shapes(self.bodies, other.bodies)
-        out.undecodable = _sum(self.undecodable, other.undecodable)
+        out.undecodable = sum_counts(self.undecodable, other.undecodable)
         out.headers = _merge_shapes(self.headers, other.headers)
         return out
 
@@ -157,7 +150,7 @@ class OperationSummary:
         out.count = self.count + other.count
         out.fixed = self.fixed + other.fixed
         for name in _COUNTERS:
-            setattr(out, name, _sum(getattr(self, name), getattr(other, name)))
+            setattr(out, name, sum_counts(getattr(self, name), getattr(other, name)))
         for name in _SHAPE_MAPS:
             setattr(out, name, _merge_shapes(getattr(self, name), getattr(other, name)))
         responses = dict(self.responses)
@@ -204,10 +197,10 @@ class OperationSummary:
         if meta.get("path_fixed"):
             self.fixed += 1
         server = meta.get("server") or f"{request.scheme}://{request.authority or request.host}"
-        _inc(self.servers, str(server))
+        bump(self.servers, str(server))
         for key, target in (("operation_id", self.operation_ids), ("tag", self.tags)):
             if meta.get(key):
-                _inc(target, str(meta[key]))
+                bump(target, str(meta[key]))
         for position, raw in placeholders:
             _shape(self.path_values, str(position)).add(raw, loc)
         self._add_query(request.query, loc, meta)
@@ -216,14 +209,14 @@ class OperationSummary:
         mime, value, decodable = body_value(request)
         if mime:
             if not decodable:
-                _inc(self.undecodable, mime)
+                bump(self.undecodable, mime)
             elif value is not None:
                 _shape(self.bodies, mime).add(value, loc)
             else:
                 _shape(self.bodies, mime).count += 1
         response = exchange.response
         if response is None:
-            _inc(self.no_response, exchange.incomplete or "no response")
+            bump(self.no_response, exchange.incomplete or "no response")
             return
         status = str(response.status)
         summary = self.responses.get(status)
@@ -231,7 +224,7 @@ class OperationSummary:
             summary = self.responses[status] = ResponseSummary()
         summary.count += 1
         if response.reason:
-            _inc(summary.reasons, response.reason)
+            bump(summary.reasons, response.reason)
         for name, value in response.headers:
             lower = name.lower()
             if lower in API_RESPONSE_HEADERS or (lower.startswith("x-") and
@@ -240,7 +233,7 @@ class OperationSummary:
         mime, value, decodable = body_value(response)
         if mime:
             if not decodable:
-                _inc(summary.undecodable, mime)
+                bump(summary.undecodable, mime)
             elif value is not None:
                 _shape(summary.bodies, mime).add(value, loc)
             else:
@@ -248,22 +241,22 @@ class OperationSummary:
         hints = meta.get("format_hints")
         if hints:
             for pointer, name in hints.items():
-                _inc(self.hints, f"{status}\t{pointer}\t{name}")
+                bump(self.hints, f"{status}\t{pointer}\t{name}")
 
     def _add_query(self, query: list[tuple[str, str]], loc: str, meta: Mapping[str, Any]) -> None:
         seen = set()
         for name, value in query:
             if is_secret_name(name):
-                _inc(self.security, f"apiKey:query:{name}")
+                bump(self.security, f"apiKey:query:{name}")
                 continue
             _shape(self.query, name).add(value, loc)
             if name not in seen:
                 seen.add(name)
-                _inc(self.present, name)
+                bump(self.present, name)
         param_hints = meta.get("param_format_hints")
         if param_hints:
             for name, fmt in param_hints.items():
-                _inc(self.hints, f"query\t{name}\t{fmt}")
+                bump(self.hints, f"query\t{name}\t{fmt}")
 
     def _add_headers(self, exchange: Exchange, loc: str) -> None:
         for name, value in exchange.request.headers:
@@ -277,7 +270,7 @@ class OperationSummary:
             if lower in STANDARD_HEADERS or lower.startswith(BROWSER_HEADER_PREFIXES):
                 continue
             if is_secret_name(lower):
-                _inc(self.security, f"apiKey:header:{lower}")
+                bump(self.security, f"apiKey:header:{lower}")
                 continue
             _shape(self.headers, lower).add(value, loc)
 
@@ -285,12 +278,12 @@ class OperationSummary:
         authorization = exchange.request.headers.get("authorization")
         if authorization:
             scheme = authorization.strip().partition(" ")[0].lower()
-            _inc(self.security, "http:" + (scheme or "unknown"))
+            bump(self.security, "http:" + (scheme or "unknown"))
         names = exchange.meta.get("security")
         if isinstance(names, str):
             names = [names]
         for name in names or ():
-            _inc(self.security, f"plugin:{name}")
+            bump(self.security, f"plugin:{name}")
         schemes = exchange.meta.get("security_schemes")
         if isinstance(schemes, Mapping):
             for name, scheme in schemes.items():
@@ -311,10 +304,6 @@ def _scheme_text(scheme: Any) -> str:
     _SCHEME_TEXTS.insert(0, (json.loads(text), text))  # a copy: callers may mutate theirs
     del _SCHEME_TEXTS[8:]
     return text
-
-
-def _inc(counts: dict[str, int], key: str) -> None:
-    counts[key] = counts.get(key, 0) + 1
 
 
 def _shape(shapes: dict[str, Shape], key: str) -> Shape:

@@ -41,7 +41,7 @@ from observe.encoding import (
     mime_type_of,
 )
 from observe.errors import BodyError, InputError
-from observe.exchange import Exchange, Origin, Request, Response, Timing
+from observe.exchange import Exchange, Message, Origin, Request, Response, Timing
 from observe.headers import Headers
 
 TAPE_VERSION = 1
@@ -177,7 +177,7 @@ def _headers_in(value: Any, where: str) -> Headers:
     return Headers(out)
 
 
-def _decoded_body(message: Request | Response) -> tuple[bytes, str, str]:
+def _decoded_body(message: Message) -> tuple[bytes, str, str]:
     """(body to store, content_encoding to record, note) for a message."""
     if not message.content_encoding:
         # a reader that found a Content-Encoding header over an already decoded body (old
@@ -193,40 +193,33 @@ def _decoded_body(message: Request | Response) -> tuple[bytes, str, str]:
         return message.body, "", f"body kept as sent: {exc}"
 
 
+def _message_fields(message: Message, into: dict[str, Any]) -> dict[str, Any]:
+    """Add what requests and responses share (version, headers, body) to a tape section."""
+    if message.http_version != "HTTP/1.1":
+        into["http_version"] = message.http_version
+    into["headers"] = _headers_out(message.headers)
+    body, encoding, note = _decoded_body(message)
+    if encoding:
+        into["content_encoding"] = encoding
+    stored = body_to_yaml(body, message.content_type)
+    if stored is not None:
+        into["body"] = stored
+    if note:
+        into["note"] = note
+    return into
+
+
 def exchange_to_dict(exchange: Exchange) -> dict[str, Any]:
     """The tape document for an exchange (a plain dict, ready for YAML)."""
     req = exchange.request
     doc: dict[str, Any] = {"restscope_tape": TAPE_VERSION}
-    request: dict[str, Any] = {"method": req.method, "url": req.url}
-    if req.http_version != "HTTP/1.1":
-        request["http_version"] = req.http_version
-    request["headers"] = _headers_out(req.headers)
-    body, encoding, note = _decoded_body(req)
-    if encoding:
-        request["content_encoding"] = encoding
-    stored = body_to_yaml(body, req.content_type)
-    if stored is not None:
-        request["body"] = stored
-    if note:
-        request["note"] = note
-    doc["request"] = request
+    doc["request"] = _message_fields(req, {"method": req.method, "url": req.url})
     resp = exchange.response
     if resp is not None:
-        response: dict[str, Any] = {"status": resp.status}
+        head: dict[str, Any] = {"status": resp.status}
         if resp.reason:
-            response["reason"] = resp.reason
-        if resp.http_version != "HTTP/1.1":
-            response["http_version"] = resp.http_version
-        response["headers"] = _headers_out(resp.headers)
-        body, encoding, note = _decoded_body(resp)
-        if encoding:
-            response["content_encoding"] = encoding
-        stored = body_to_yaml(body, resp.content_type)
-        if stored is not None:
-            response["body"] = stored
-        if note:
-            response["note"] = note
-        doc["response"] = response
+            head["reason"] = resp.reason
+        doc["response"] = _message_fields(resp, head)
     if exchange.timing.duration is not None:
         doc["timing"] = {"duration": round(exchange.timing.duration, 6)}
     if exchange.incomplete:
