@@ -14,6 +14,11 @@ Invariants:
 3. A first line that is not a record is an InputError (not a JSONL file); a bad line later is
    counted and skipped; a newer version is an InputError that says to upgrade.
 4. Output is deterministic: fixed key order, meta keys sorted, ASCII-only JSON.
+5. The bytes written are exactly those of `json.dumps(record, separators=(",", ":"),
+   ensure_ascii=True)`. They are made with orjson for speed and made identical: characters
+   orjson writes raw (DEL and non-ASCII) are escaped as `json` escapes them afterwards; a
+   record orjson would write differently (a float outside 1e-4..1e16 or not finite, a lone
+   surrogate, an integer past 64 bits) is written by `json` itself; `meta`, free-form, always is.
 """
 
 from __future__ import annotations
@@ -24,26 +29,24 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+import orjson
+
 from observe.errors import InputError
-from observe.exchange import Exchange, Message, Request, Response
+from observe.exchange import Exchange, Request, Response
 from observe.formats.common import (
     UTF8_BOM,
     RecordError,
     b64decode,
     b64encode,
     endpoint_from_json,
-    endpoint_to_json,
     headers_from_json,
-    headers_to_json,
     meta_from_json,
     notes_from_json,
     notes_to_json,
     open_binary,
     origin_from_json,
-    origin_to_json,
     sorted_json,
     timing_from_json,
-    timing_to_json,
     wanted,
 )
 from observe.sources import ReadOptions, register
@@ -62,6 +65,8 @@ def sniff(head: bytes, path: Path) -> bool:
 
 
 def _body_to(body: bytes) -> dict[str, str]:
+    if not body:
+        return {"text": ""}
     try:
         return {"text": body.decode("utf-8")}
     except UnicodeDecodeError:
@@ -76,16 +81,6 @@ def _body_from(value: Any) -> bytes:
     raise RecordError("a body is neither {text} nor {base64}")
 
 
-def _message_to(message: Message) -> dict[str, Any]:
-    return {
-        "http_version": message.http_version,
-        "headers": headers_to_json(message.headers),
-        "body": _body_to(message.body),
-        "content_encoding": message.content_encoding,
-        "trailers": headers_to_json(message.trailers),
-    }
-
-
 def _message_fields(raw: dict[str, Any]) -> dict[str, Any]:
     return {
         "http_version": str(raw.get("http_version", "HTTP/1.1")),
@@ -97,8 +92,12 @@ def _message_fields(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def exchange_to_record(exchange: Exchange) -> dict[str, Any]:
-    """The JSON object of one line (key order fixed, "v" first)."""
-    request, response = exchange.request, exchange.response
+    """The JSON object of one line (key order fixed, "v" first).
+
+    Header fields stay tuples of pairs: both JSON writers make them arrays of arrays.
+    """
+    request, response, timing = exchange.request, exchange.response, exchange.timing
+    client, server, origin = exchange.client, exchange.server, exchange.origin
     return {
         "v": VERSION,
         "request": {
@@ -106,20 +105,33 @@ def exchange_to_record(exchange: Exchange) -> dict[str, Any]:
             "scheme": request.scheme,
             "authority": request.authority,
             "target": request.target,
-            **_message_to(request),
+            "http_version": request.http_version,
+            "headers": request.headers.fields,
+            "body": _body_to(request.body),
+            "content_encoding": request.content_encoding,
+            "trailers": request.trailers.fields,
         },
         "response": None if response is None else {
             "status": response.status,
             "reason": response.reason,
-            **_message_to(response),
+            "http_version": response.http_version,
+            "headers": response.headers.fields,
+            "body": _body_to(response.body),
+            "content_encoding": response.content_encoding,
+            "trailers": response.trailers.fields,
         },
-        "timing": timing_to_json(exchange.timing),
-        "client": endpoint_to_json(exchange.client),
-        "server": endpoint_to_json(exchange.server),
-        "origin": origin_to_json(exchange.origin),
+        "timing": {
+            "request_start": timing.request_start,
+            "request_end": timing.request_end,
+            "response_start": timing.response_start,
+            "response_end": timing.response_end,
+        },
+        "client": None if client is None else {"host": client.host, "port": client.port},
+        "server": None if server is None else {"host": server.host, "port": server.port},
+        "origin": {"kind": origin.kind, "location": origin.location, "index": origin.index},
         "incomplete": exchange.incomplete,
-        "notes": notes_to_json(exchange.notes),
-        "meta": sorted_json(dict(exchange.meta)),
+        "notes": notes_to_json(exchange.notes) if exchange.notes else [],
+        "meta": sorted_json(dict(exchange.meta)) if exchange.meta else {},
     }
 
 
@@ -167,7 +179,59 @@ def exchange_from_record(record: Any) -> Exchange:
 
 def dumps_exchange(exchange: Exchange) -> str:
     """One exchange as one line of JSON (without the newline)."""
-    return json.dumps(exchange_to_record(exchange), separators=(",", ":"), ensure_ascii=True)
+    return dumps_exchange_bytes(exchange).decode("ascii")
+
+
+# orjson writes DEL and non-ASCII characters raw, where `json` (ensure_ascii) escapes them
+_RAW = re.compile(rb"[\x7f-\xff]+")
+# floats in this range (and 0) are written alike by repr() and orjson (shortest round trip)
+_FLOAT_LOW, _FLOAT_HIGH = 1e-4, 1e16
+
+
+def _escape_run(found: re.Match[bytes]) -> bytes:
+    """A run of raw characters as `json` escapes them: \\uXXXX, surrogate pairs past BMP."""
+    out = []
+    for char in found.group().decode("utf-8"):
+        code = ord(char)
+        if code > 0xFFFF:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 | (code >> 10):04x}\\u{0xDC00 | (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out).encode("ascii")
+
+
+def _orjson_float(value: float | None) -> bool:
+    """Whether orjson writes `value` (a timing) exactly as `json` does."""
+    return value is None or value == 0 or _FLOAT_LOW <= abs(value) < _FLOAT_HIGH
+
+
+def _json_bytes(record: dict[str, Any]) -> bytes:
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def dumps_exchange_bytes(exchange: Exchange) -> bytes:
+    """One exchange as one line of JSON, ASCII bytes (without the newline); see invariant 5."""
+    record = exchange_to_record(exchange)
+    timing = exchange.timing
+    if not (
+        _orjson_float(timing.request_start)
+        and _orjson_float(timing.request_end)
+        and _orjson_float(timing.response_start)
+        and _orjson_float(timing.response_end)
+    ):
+        return _json_bytes(record)
+    meta = record["meta"]
+    if meta:
+        record["meta"] = orjson.Fragment(_json_bytes(meta))
+    try:
+        line = orjson.dumps(record)
+    except orjson.JSONEncodeError:  # a lone surrogate, an integer past 64 bits
+        record["meta"] = meta
+        return _json_bytes(record)
+    if not line.isascii() or b"\x7f" in line:
+        line = _RAW.sub(_escape_run, line)
+    return line
 
 
 def loads_exchange(line: str | bytes) -> Exchange:
@@ -192,10 +256,22 @@ def _check_version(record: Any) -> None:
 
 
 def write_jsonl(exchanges: Iterable[Exchange], stream: TextIO) -> int:
-    """Write one line per exchange, flushing after each; returns how many were written."""
+    """Write one line per exchange, flushing after each; returns how many were written.
+
+    The lines are ASCII: to a text file they go as bytes straight to its binary buffer (one
+    write each), saving the text layer's encoding pass.
+    """
     count = 0
+    binary = getattr(stream, "buffer", None)
+    if binary is not None:
+        stream.flush()  # whatever was written as text goes first
+        for exchange in exchanges:
+            binary.write(dumps_exchange_bytes(exchange) + b"\n")
+            binary.flush()
+            count += 1
+        return count
     for exchange in exchanges:
-        stream.write(dumps_exchange(exchange) + "\n")
+        stream.write(dumps_exchange_bytes(exchange).decode("ascii") + "\n")
         stream.flush()
         count += 1
     return count
