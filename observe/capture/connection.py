@@ -65,6 +65,7 @@ class Connection:
         "last_ts",
         "outbox",
         "pipelining",
+        "raw_keys",
         "requests",
         "responses",
         "server",
@@ -87,6 +88,8 @@ class Connection:
         self.client = client
         self.server = server
         self.keys = ((*client, *server), (*server, *client))
+        # both directions' 4-tuples as IPv4 packets carry them (set by the tracker)
+        self.raw_keys: tuple[bytes | None, bytes | None] = (None, None)
         self.requests = MessageReader(True, self, resyncing=not in_step, max_body=max_body)
         self.responses = MessageReader(False, self, resyncing=not in_step, max_body=max_body)
         self.client_stream = HalfStream(self.requests, max_pending)

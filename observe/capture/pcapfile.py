@@ -2,14 +2,18 @@
 
 `read_frames(path, tally)` yields `(timestamp, linktype, frame)` for every captured packet, in
 file order, reading the file in large chunks with `struct` over `memoryview` (no scapy).
+`read_records` yields the same packets as `(timestamp, linktype, data, start, end)`, the frame
+being `data[start:end]` of the reader's current chunk (bytes): a caller that reads headers with
+`struct.unpack_from(data, start)` and slices the payload out of `data` makes no frame object.
 
 Invariants:
 1. Formats: pcap in both byte orders with micro- or nanosecond timestamps; pcapng with any
    number of sections (each with its own byte order) and interfaces (each with its own link type
    and `if_tsresol`/`if_tsoffset`); Enhanced, Simple and (obsolete) Packet blocks are read,
    every other block is skipped and counted as a skipped record by its name.
-2. `frame` is a `memoryview` into the reader's buffer: valid as long as it is referenced, never
-   mutated. Callers copy only the bytes they keep (the TCP payload).
+2. `frame` is a `memoryview` into the reader's buffer (and `data` that buffer itself): valid as
+   long as it is referenced, never mutated. Callers copy only the bytes they keep (the TCP
+   payload).
 3. Truncation policy: a file that ends inside its header, or inside the very first record, is
    unusable and raises `TruncatedInputError`. A file that ends inside a later record (a capture
    cut short, a half-copied file) yields every whole record, counts one skipped record
@@ -37,6 +41,8 @@ from observe.errors import InputError, TruncatedInputError, UnknownFormatError
 from observe.tally import Tally
 
 Frame = tuple[float, int, memoryview]
+# timestamp, link type, the chunk holding the frame, where the frame starts and ends in it
+Record = tuple[float, int, bytes, int, int]
 
 CHUNK_SIZE = 1 << 20
 # a record longer than this is not a packet but a sign of a corrupt or misread file
@@ -200,6 +206,29 @@ def read_frames(
     Errors about the file as a whole (empty, garbage, unreadable) are raised by this call;
     the rest while iterating.
     """
+    return _frames(read_records(path, tally, on_bytes, link_types))
+
+
+def _frames(records: Generator[Record, None, None]) -> Generator[Frame, None, None]:
+    data: bytes | None = None
+    view = memoryview(b"")
+    try:
+        for timestamp, linktype, chunk, start, end in records:
+            if chunk is not data:
+                data, view = chunk, memoryview(chunk)
+            yield timestamp, linktype, view[start:end]
+    finally:
+        records.close()
+
+
+def read_records(
+    path: Path,
+    tally: Tally,
+    on_bytes: Callable[[int], None] | None = None,
+    link_types: Container[int] | None = None,
+) -> Generator[Record, None, None]:
+    """Every packet of the capture file at `path`, as (timestamp, linktype, data, start, end):
+    the frame is `data[start:end]`. Errors as for `read_frames`."""
     handle, raw = _open(path)
     buffer = _Buffer(path, tally, handle, raw, on_bytes)
     try:
@@ -236,7 +265,7 @@ def _stop(path: Path, tally: Tally, records: int, reason: str, detail: str) -> N
 
 def _read_pcap(
     path: Path, buffer: _Buffer, tally: Tally, link_types: Container[int] | None
-) -> Generator[Frame, None, None]:
+) -> Generator[Record, None, None]:
     try:
         if not buffer.fill(24):
             raise TruncatedInputError(f"{path}: the file ends inside its 24-byte pcap header")
@@ -247,7 +276,7 @@ def _read_pcap(
         unpack_header = struct.Struct(order + "IIII").unpack_from
         while True:
             # every whole record in the buffer, without touching the file
-            data, view, pos = buffer.data, buffer.view, buffer.pos
+            data, pos = buffer.data, buffer.pos
             size = len(data)
             records = buffer.records
             while pos + 16 <= size:
@@ -256,7 +285,7 @@ def _read_pcap(
                 if end > size or caplen > MAX_RECORD:
                     break
                 records += 1
-                yield seconds + fraction * resolution, linktype, view[pos + 16:end]
+                yield seconds + fraction * resolution, linktype, data, pos + 16, end
                 pos = end
             buffer.pos = pos
             buffer.records = records
@@ -309,7 +338,7 @@ def _interface(
 
 def _read_pcapng(
     path: Path, buffer: _Buffer, tally: Tally, link_types: Container[int] | None
-) -> Generator[Frame, None, None]:
+) -> Generator[Record, None, None]:
     try:
         order = "<"
         interfaces: list[tuple[int, int, int, int]] = []
@@ -374,7 +403,7 @@ def _read_pcapng(
                 linktype, units, offset, _snaplen = interfaces[interface_id]
                 last_time = ((high << 32) | low) / units + offset
                 buffer.records += 1
-                yield last_time, linktype, body[20:20 + caplen]
+                yield last_time, linktype, data, pos + 28, pos + 28 + caplen
             elif block_type == SPB:
                 if not interfaces or len(body) < 4:
                     tally.skip("record", "packet block with a bad interface or length")
@@ -384,7 +413,7 @@ def _read_pcapng(
                 caplen = min(origlen, len(body) - 4, snaplen or origlen)
                 buffer.records += 1
                 # a simple packet block has no timestamp: use the previous packet's
-                yield last_time, linktype, body[4:4 + caplen]
+                yield last_time, linktype, data, pos + 12, pos + 12 + caplen
             elif block_type == IDB:
                 interfaces.append(_interface(path, body, order, link_types))
             elif block_type != SHB:

@@ -4,9 +4,11 @@
 `finish()` flushes every connection at the end of input. Nothing here reads files or sockets.
 
 Invariants:
-1. A connection is found by its 4-tuple in either direction (one dict lookup per segment); the
-   client is the side that sent the SYN, else the side whose data starts with a request line,
-   else the side with the higher port.
+1. A connection is found by its 4-tuple in either direction (one dict lookup per segment; an
+   IPv4 packet decoder may instead look the raw 4-tuple bytes up in `ipv4_streams` and call
+   `feed_data`, which is `feed` for a segment without SYN/FIN/RST). The client is the side
+   that sent the SYN, else the side whose data starts with a request line, else the side with
+   the higher port.
 2. Memory is bounded: at most `max_connections` connections are tracked (idle ones are flushed
    first, then the oldest are evicted and counted); closed connections leave the table at once
    and are remembered in a bounded set so their late packets are counted, not re-read.
@@ -20,6 +22,9 @@ Invariants:
 """
 
 from __future__ import annotations
+
+import struct
+from socket import inet_aton, inet_ntoa
 
 from observe.capture.building import build_exchange, make_origin, text
 from observe.capture.connection import Connection
@@ -35,11 +40,26 @@ DEFAULT_IDLE_TIMEOUT = 300.0  # seconds of capture time without a packet
 _SWEEP_INTERVAL = 10.0  # seconds of capture time between idle sweeps
 _CLOSED_MEMORY = 8192
 _CONTROL = SYN | FIN | RST
+_PORTS = struct.Struct("!HH")
 
 Key = tuple[str, int, str, int]
 # what one direction's 4-tuple leads to: the connection, that direction's stream and reader,
 # the other direction's reader and stream
 Entry = tuple[Connection, HalfStream, MessageReader, MessageReader, HalfStream]
+
+
+def _raw_key(key: Key) -> bytes | None:
+    """The 4-tuple as the 12 bytes an IPv4 packet carries it in; None unless both addresses
+    are IPv4 in dotted-quad text (the one form that maps to and from bytes exactly)."""
+    src_ip, src_port, dst_ip, dst_port = key
+    try:
+        src, dst = inet_aton(src_ip), inet_aton(dst_ip)
+        ports = _PORTS.pack(src_port, dst_port)
+    except (OSError, struct.error):
+        return None
+    if inet_ntoa(src) != src_ip or inet_ntoa(dst) != dst_ip:
+        return None
+    return src + dst + ports
 
 
 class ConnectionTracker:
@@ -67,6 +87,10 @@ class ConnectionTracker:
         self._filtering = bool(options.hosts or options.ports)
         # both directions' 4-tuples -> what that direction feeds
         self._streams: dict[Key, Entry] = {}
+        # the same entries for IPv4 connections, by the 12 bytes of the 4-tuple as they stand
+        # in the packet (addresses, then ports): a packet decoder can look them up without
+        # making text addresses or a `Segment` (read only; see `feed_data`)
+        self.ipv4_streams: dict[bytes, Entry] = {}
         self._connections: dict[Key, Connection] = {}  # by client->server key, oldest first
         self._closed: dict[Key, None] = {}
         self._ready: list[Exchange] = []
@@ -83,8 +107,32 @@ class ConnectionTracker:
             entry = self._open(segment)
             if entry is None:
                 return self._take()
-        connection, stream, reader, other_reader, other_stream = entry
         timestamp, _, _, _, _, seq, ack, flags, payload = segment
+        connection = entry[0]
+        if not flags & _CONTROL and not connection.fin_seen:
+            return self.feed_data(entry, timestamp, seq, ack, flags, payload)
+        self._data(entry, timestamp, seq, ack, flags, payload)
+        self._control(connection, segment)
+        if timestamp > self._next_sweep:
+            self._sweep(timestamp)
+        return self._take()
+
+    def feed_data(
+        self, entry: Entry, timestamp: float, seq: int, ack: int, flags: int, payload: bytes,
+    ) -> list[Exchange]:
+        """`feed` for a segment without SYN, FIN or RST, on a connection with no FIN seen,
+        whose entry the caller found (in `ipv4_streams`: the capture fast path)."""
+        self._data(entry, timestamp, seq, ack, flags, payload)
+        if timestamp > self._next_sweep:
+            self._sweep(timestamp)
+        if self._ready:
+            return self._take()
+        return []
+
+    def _data(
+        self, entry: Entry, timestamp: float, seq: int, ack: int, flags: int, payload: bytes,
+    ) -> None:
+        connection, stream, reader, other_reader, other_stream = entry
         connection.last_ts = timestamp
         if other_stream.pending and flags & ACK:
             other_stream.acknowledged(ack)
@@ -104,13 +152,6 @@ class ConnectionTracker:
                         reader.push()
             else:
                 self.tally.skip("packet", connection.dead)
-        if flags & _CONTROL or connection.fin_seen:
-            self._control(connection, segment)
-        if timestamp > self._next_sweep:
-            self._sweep(timestamp)
-        if self._ready:
-            return self._take()
-        return []
 
     def finish(self) -> list[Exchange]:
         """End of input: flush every connection still open; return what that completes."""
@@ -169,6 +210,10 @@ class ConnectionTracker:
         self._streams[server_key] = (
             connection, server_stream, responses, requests, client_stream,
         )
+        raw_client, raw_server = connection.raw_keys = _raw_key(client_key), _raw_key(server_key)
+        if raw_client is not None and raw_server is not None:
+            self.ipv4_streams[raw_client] = self._streams[client_key]
+            self.ipv4_streams[raw_server] = self._streams[server_key]
         return self._streams[key]
 
     def _control(self, connection: Connection, segment: Segment) -> None:
@@ -214,6 +259,9 @@ class ConnectionTracker:
             return
         self._streams.pop(client_key, None)
         self._streams.pop(server_key, None)
+        for raw_key in connection.raw_keys:
+            if raw_key is not None:
+                self.ipv4_streams.pop(raw_key, None)
         closed = self._closed
         closed[client_key] = None
         closed[server_key] = None
