@@ -30,6 +30,7 @@ from specs.formats import (
     detect_string_formats,
 )
 
+BATCH = 256  # values `Shape.add` queues before folding them in column by column
 VALUE_CAP = 24  # distinct scalar values kept per shape
 VALUE_MAX_LENGTH = 64  # longer strings are never enum candidates (they set `overflow`)
 EXAMPLE_MAX_LENGTH = 80
@@ -71,63 +72,108 @@ def _min_where(a: dict[str, str], b: dict[str, str]) -> dict[str, str]:
 
 
 class Shape:
-    """The summary of every value seen at one location (see module docstring)."""
+    """The summary of every value seen at one location (see module docstring).
+
+    `add` only queues the value (up to `BATCH` of them); the queue is folded in column by column
+    (`specs.shape_columns`) when it is full, or before anything reads the shape: every public
+    field is a property that folds pending values first. Short columns go through `_add_value`,
+    the value-at-a-time fold; both give the same summary (property-tested).
+    """
 
     __slots__ = (
+        "_count",
+        "_example",
+        "_formats",
+        "_items",
+        "_kinds",
         "_largest",
-        "count",
-        "example",
-        "formats",
-        "items",
-        "kinds",
-        "map_values",
-        "nulls",
-        "overflow",
-        "properties",
-        "types",
-        "values",
-        "where",
+        "_map_values",
+        "_nulls",
+        "_overflow",
+        "_pending",
+        "_pending_locs",
+        "_properties",
+        "_types",
+        "_values",
+        "_where",
     )
 
+    # the public fields (properties, installed below the class, that fold pending values first)
+    count: int
+    nulls: int
+    types: dict[str, int]
+    kinds: dict[str, int]
+    formats: dict[str, int]
+    values: dict[str, int]
+    overflow: bool
+    example: str | None
+    where: dict[str, str]
+    properties: dict[str, Shape]
+    map_values: Shape | None
+    items: Shape | None
+
     def __init__(self) -> None:
-        self.count = 0
-        self.nulls = 0
-        self.types: dict[str, int] = {}
+        self._count = 0
+        self._nulls = 0
+        self._types: dict[str, int] = {}
         # per string: its most specific format, "text", or "empty" (the empty string)
-        self.kinds: dict[str, int] = {}
-        self.formats: dict[str, int] = {}  # per format: strings that have it ("int:" integers)
-        self.values: dict[str, int] = {}  # canonical scalar key -> count (VALUE_CAP smallest)
-        self.overflow = False
-        self.example: str | None = None  # smallest canonical scalar key seen
-        self.where: dict[str, str] = {}  # variant -> smallest location
-        self.properties: dict[str, Shape] = {}
-        self.map_values: Shape | None = None
-        self.items: Shape | None = None
+        self._kinds: dict[str, int] = {}
+        self._formats: dict[str, int] = {}  # per format: strings that have it ("int:" integers)
+        self._values: dict[str, int] = {}  # canonical scalar key -> count (VALUE_CAP smallest)
+        self._overflow = False
+        self._example: str | None = None  # smallest canonical scalar key seen
+        self._where: dict[str, str] = {}  # variant -> smallest location
+        self._properties: dict[str, Shape] = {}
+        self._map_values: Shape | None = None
+        self._items: Shape | None = None
         self._largest: str | None = None  # cache of max(values) once the cap is reached
+        self._pending: list[Any] | None = None  # values queued by `add`, not yet folded in
+        self._pending_locs: list[str] = []
 
     # --- streaming -------------------------------------------------------------------------
 
     def add(self, value: Any, loc: str = "") -> None:
-        """Count one observed value (mutates; the hot path: one type dispatch, few dict ops)."""
-        self.count += 1
+        """Count one observed value (queued: the value must not be mutated afterwards)."""
+        pending = self._pending
+        if pending is None:
+            self._pending = [value]
+            self._pending_locs = [loc]
+            return
+        pending.append(value)
+        self._pending_locs.append(loc)
+        if len(pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Fold the queued values in (a no-op when nothing is queued)."""
+        pending = self._pending
+        if pending is not None:
+            locs = self._pending_locs
+            self._pending = None
+            self._pending_locs = []
+            fold_column(self, pending, locs)
+
+    def _add_value(self, value: Any, loc: str) -> None:
+        """Count one value now (the value-at-a-time fold, used for short columns)."""
+        self._count += 1
         kind = type(value)
-        types = self.types
+        types = self._types
         if kind is str:  # _add_string and _scalar inlined: most values are strings
             types["string"] = types.get("string", 0) + 1
             found = detect_string_formats(value)
             if found:
                 string_kind = found[0]
-                formats = self.formats
+                formats = self._formats
                 for name in found:
                     formats[name] = formats.get(name, 0) + 1
             else:
                 string_kind = "text" if value else "empty"
-            kinds = self.kinds
+            kinds = self._kinds
             kinds[string_kind] = kinds.get(string_kind, 0) + 1
             variant = _STRING_VARIANTS.get(string_kind) or "string:" + string_kind
             if len(value) <= VALUE_MAX_LENGTH:
                 key = "s:" + value
-                values = self.values
+                values = self._values
                 if key in values:
                     values[key] += 1
                 elif len(values) < VALUE_CAP:
@@ -136,12 +182,12 @@ class Shape:
                     self._scalar(key)
                     key = None  # _scalar has taken care of the example
                 if key is not None:
-                    example = self.example
+                    example = self._example
                     if example is None or key < example:
-                        self.example = key
+                        self._example = key
             else:
-                self.overflow = True
-                self._example("s:" + value[:EXAMPLE_MAX_LENGTH])
+                self._overflow = True
+                self._min_example("s:" + value[:EXAMPLE_MAX_LENGTH])
         elif kind is dict:
             types["object"] = types.get("object", 0) + 1
             variant = "object"
@@ -151,16 +197,16 @@ class Shape:
             variant = "integer"
             if value >= UNIX_SECONDS[0]:  # smaller integers have no format
                 for name in detect_integer_formats(value):
-                    bump(self.formats, "int:" + name)
+                    bump(self._formats, "int:" + name)
             self._scalar(f"i:{value}")
         elif kind is list:
             types["array"] = types.get("array", 0) + 1
             variant = "array"
-            items = self.items
+            items = self._items
             if items is None:
-                items = self.items = Shape()
+                items = self._items = Shape()
             for element in value:
-                items.add(element, loc)
+                items._add_value(element, loc)
         elif kind is bool:
             types["boolean"] = types.get("boolean", 0) + 1
             variant = "boolean"
@@ -168,14 +214,14 @@ class Shape:
         elif kind is float:
             types["number"] = types.get("number", 0) + 1
             variant = "number"
-            self._example(f"n:{value!r}")
+            self._min_example(f"n:{value!r}")
         elif value is None:
-            self.nulls += 1
+            self._nulls += 1
             variant = "null"
         else:  # not a JSON value: count it as its text
             types["string"] = types.get("string", 0) + 1
             variant = "string:" + self._add_string(str(value))
-        where = self.where
+        where = self._where
         if loc < where.get(variant, NO_WHERE):
             where[variant] = loc
 
@@ -183,41 +229,41 @@ class Shape:
         """Count a string; returns its kind (most specific format, or "text")."""
         found = detect_string_formats(value)
         kind = found[0] if found else ("text" if value else "empty")
-        kinds = self.kinds
+        kinds = self._kinds
         kinds[kind] = kinds.get(kind, 0) + 1
         if found:
-            formats = self.formats
+            formats = self._formats
             for name in found:
                 formats[name] = formats.get(name, 0) + 1
         if len(value) <= VALUE_MAX_LENGTH:
             self._scalar("s:" + value)
         else:
-            self.overflow = True
-            self._example("s:" + value[:EXAMPLE_MAX_LENGTH])
+            self._overflow = True
+            self._min_example("s:" + value[:EXAMPLE_MAX_LENGTH])
         return kind
 
     def _add_object(self, value: dict[str, Any], loc: str) -> None:
-        properties = self.properties
+        properties = self._properties
         for key, item in value.items():
             shape = properties.get(key)
             if shape is None:
                 if is_id_key(key):
-                    holder = self.map_values
+                    holder = self._map_values
                     if holder is None:
-                        holder = self.map_values = Shape()
-                    holder.add(item, loc)
+                        holder = self._map_values = Shape()
+                    holder._add_value(item, loc)
                     continue
                 shape = properties[key] = Shape()
-            shape.add(item, loc)
+            shape._add_value(item, loc)
 
     def _scalar(self, key: str) -> None:
-        values = self.values
+        values = self._values
         if key in values:
             values[key] += 1
         elif len(values) < VALUE_CAP:
             values[key] = 1
         else:
-            self.overflow = True
+            self._overflow = True
             largest = self._largest
             if largest is None:
                 largest = self._largest = max(values)
@@ -225,14 +271,14 @@ class Shape:
                 del values[largest]
                 values[key] = 1
                 self._largest = max(values)
-        example = self.example
+        example = self._example
         if example is None or key < example:
-            self.example = key
+            self._example = key
 
-    def _example(self, key: str) -> None:
-        example = self.example
+    def _min_example(self, key: str) -> None:
+        example = self._example
         if example is None or key < example:
-            self.example = key
+            self._example = key
 
     # --- algebra -----------------------------------------------------------------------------
 
@@ -311,6 +357,32 @@ class Shape:
     __hash__ = None  # type: ignore[assignment]
 
 
+PUBLIC_FIELDS = ("count", "nulls", "types", "kinds", "formats", "values", "overflow", "example",
+                 "where", "properties", "map_values", "items")
+
+
+def _public_field(name: str) -> property:
+    slot = Shape.__dict__["_" + name]
+
+    def get(self: Shape) -> Any:
+        if self._pending is not None:
+            self.flush()
+        return slot.__get__(self, Shape)
+
+    def set_(self: Shape, value: Any) -> None:
+        if self._pending is not None:
+            self.flush()
+        slot.__set__(self, value)
+        if name == "values":
+            self._largest = None
+
+    return property(get, set_, doc=f"The shape's {name} (pending values folded in first).")
+
+
+for _name in PUBLIC_FIELDS:
+    setattr(Shape, _name, _public_field(_name))
+
+
 def _merge_optional(a: Shape | None, b: Shape | None) -> Shape | None:
     if a is None:
         return b
@@ -341,3 +413,6 @@ def example_value(key: str | None) -> Any:
     if tag == "b":
         return text == "true"
     return text
+
+
+from specs.shape_columns import fold_column  # noqa: E402  (it needs Shape defined first)
