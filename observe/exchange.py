@@ -23,6 +23,8 @@ from types import MappingProxyType
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
+import orjson
+
 from observe.encoding import (
     DEFAULT_DECODED_LIMIT,
     charset_of,
@@ -102,6 +104,49 @@ class _Cache:
 
 
 _MISSING = object()
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+# what a message's derived values (decoded, text, json) depend on, besides the content type
+_BODY_FIELDS = frozenset({"body", "content_encoding"})
+
+
+def _init_fields(cls: type) -> frozenset[str]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = frozenset(f.name for f in dataclasses.fields(cls) if f.init)
+        _FIELD_NAMES[cls] = names
+    return names
+
+
+def _copy_with(value: Any, changes: dict[str, Any]) -> Any:
+    """`dataclasses.replace` for our frozen dataclasses without the `__init__` round trip: a
+    shallow copy of the instance dict with `changes` applied (names checked the same way)."""
+    names = _init_fields(type(value))
+    for name in changes:
+        if name not in names:
+            raise TypeError(f"{type(value).__name__} has no field {name!r} to change")
+    new = object.__new__(type(value))
+    state = new.__dict__
+    state.update(value.__dict__)
+    state.update(changes)
+    return new
+
+
+_DIGITS_TO_ZERO = bytes(0x30 if 0x30 <= b <= 0x39 else 0x2E for b in range(256))
+_LONG_RUN = b"0" * 19
+
+
+def loads_json(data: str) -> Any:
+    """JSON text to a value, exactly as `json.loads` gives it, but faster: orjson parses when
+    it can give the same value. It would turn integers of 19 or more digits into floats (so a
+    text with such a digit run anywhere goes to json), and it rejects NaN, Infinity and lone
+    surrogates (json accepts them: the fallback)."""
+    raw = data.encode("utf-8", "surrogatepass")
+    if _LONG_RUN not in raw.translate(_DIGITS_TO_ZERO):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(data)
 
 
 @dataclass(frozen=True)
@@ -164,8 +209,9 @@ class Message:
         key = ("json", limit)
         cached = self._cache.values.get(key, _MISSING)
         if cached is _MISSING:
+            text = self.text(limit)  # checks the charset and strips a BOM
             try:
-                cached = json.loads(self.text(limit))
+                cached = loads_json(text)
             except json.JSONDecodeError as exc:
                 raise BodyDecodeError(f"body is not JSON: {exc}") from exc
             self._cache.values[key] = cached
@@ -176,7 +222,16 @@ class Message:
         return is_json_type(self.mime_type)
 
     def evolve(self, **changes: Any) -> Self:
-        return dataclasses.replace(self, **changes)
+        """A copy with `changes`; derived values stay cached when the body, its encoding and
+        its content type are unchanged (they depend on nothing else)."""
+        new = _copy_with(self, changes)
+        keep = _BODY_FIELDS.isdisjoint(changes) and (
+            "headers" not in changes or new.headers.get("content-type") == self.content_type)
+        cache = _Cache()
+        if keep:
+            cache.values.update(self._cache.values)
+        new.__dict__["_cache"] = cache
+        return new
 
 
 @dataclass(frozen=True)
@@ -289,7 +344,10 @@ class Exchange:
 
     def evolve(self, **changes: Any) -> Exchange:
         """A copy with `changes` applied (the only way to change an exchange)."""
-        return dataclasses.replace(self, **changes)
+        new = _copy_with(self, changes)
+        if "meta" in changes:
+            new.__post_init__()
+        return new
 
     def with_note(self, note: Note) -> Exchange:
         return self.evolve(notes=(*self.notes, note))

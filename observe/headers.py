@@ -14,10 +14,19 @@ from collections.abc import Iterable, Iterator
 class Headers:
     """An immutable, ordered list of (name, value) header fields."""
 
-    __slots__ = ("_fields",)
+    __slots__ = ("_fields", "_index")
 
     def __init__(self, fields: Iterable[tuple[str, str]] = ()) -> None:
         self._fields: tuple[tuple[str, str], ...] = tuple((str(n), str(v)) for n, v in fields)
+        self._index: dict[str, str] | None = None
+
+    def _lookup(self) -> dict[str, str]:
+        """Lower-cased name -> first value, built on the first lookup (values are immutable)."""
+        index: dict[str, str] = {}
+        for name, value in reversed(self._fields):
+            index[name.lower()] = value
+        self._index = index
+        return index
 
     @classmethod
     def from_str_pairs(cls, pairs: tuple[tuple[str, str], ...]) -> Headers:
@@ -25,6 +34,7 @@ class Headers:
         packet capture). The caller guarantees the types."""
         headers = cls.__new__(cls)
         headers._fields = pairs
+        headers._index = None
         return headers
 
     @property
@@ -33,11 +43,8 @@ class Headers:
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of `name`, or `default`."""
-        lower = name.lower()
-        for field_name, value in self._fields:
-            if field_name.lower() == lower:
-                return value
-        return default
+        index = self._index if self._index is not None else self._lookup()
+        return index.get(name.lower(), default)
 
     def get_all(self, name: str) -> list[str]:
         lower = name.lower()
@@ -46,8 +53,8 @@ class Headers:
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
-        lower = name.lower()
-        return any(field_name.lower() == lower for field_name, _ in self._fields)
+        index = self._index if self._index is not None else self._lookup()
+        return name.lower() in index
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._fields)

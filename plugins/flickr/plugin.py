@@ -119,6 +119,15 @@ def _escape(key: Any) -> str:
     return text
 
 
+def _may_hold_nsid(response: Response) -> bool:
+    """False when the body's bytes show no NSID can be in it (no `@N`, no escapes), so the
+    walk of `nsid_pointers` can be skipped."""
+    if response.content_encoding:
+        return True
+    body = response.body
+    return b"@N" in body or b"\\u" in body
+
+
 def nsid_pointers(value: Any) -> dict[str, str]:
     """JSON pointers of the NSID strings in a JSON value, array items written as `-` (any
     item), so a 500-photo page gives one hint per field, not 500."""
@@ -209,7 +218,8 @@ class FlickrPlugin(Plugin):
         response = exchange.response
         if response is not None:
             response, body_value = self._rewrite_response(response, method, notes)
-            hints = nsid_pointers(body_value) if body_value is not None else {}
+            hints = (nsid_pointers(body_value)
+                     if body_value is not None and _may_hold_nsid(response) else {})
             if hints:
                 meta["format_hints"] = hints
         merged = dict(exchange.meta)
