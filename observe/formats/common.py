@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from observe.encoding import DEFAULT_DECODED_LIMIT, charset_of, decode_content
 from observe.errors import BodyDecodeError, BodyTooLargeError, InputError, TruncatedInputError
 from observe.exchange import Endpoint, Note, Origin, Request, Timing
-from observe.headers import Headers
+from observe.headers import EMPTY_HEADERS, Headers
 from observe.sources import ReadOptions
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -262,8 +262,26 @@ def wanted(options: ReadOptions, request: Request) -> bool:
     return options.wants(request.host, request.port or default_port(request.scheme))
 
 
+_URL_ODDITIES = re.compile(r"[#\t\r\n\[\]]")
+
+
 def split_url(url: str) -> tuple[str, str, str]:
-    """An absolute URL as (scheme, authority, target); RecordError when it cannot be parsed."""
+    """An absolute URL as (scheme, authority, target); RecordError when it cannot be parsed.
+    Plain ASCII http(s) URLs without fragment, brackets or tabs/newlines are split by hand,
+    exactly as urlsplit would split them; everything else goes to urlsplit."""
+    if url.startswith(("https://", "http://")) and url.isascii() and \
+            _URL_ODDITIES.search(url) is None:
+        scheme, _, rest = url.partition("://")
+        cut = len(rest)
+        for mark in "/?":
+            found = rest.find(mark)
+            if 0 <= found < cut:
+                cut = found
+        path, _, query = rest[cut:].partition("?")
+        target = path or "/"
+        if query:
+            target += "?" + query
+        return scheme, rest[:cut], target
     try:
         parts = urlsplit(url)
     except ValueError as exc:
@@ -408,12 +426,14 @@ def headers_to_json(headers: Headers) -> list[list[str]]:
 def headers_from_json(value: object) -> Headers:
     if not isinstance(value, list):
         raise RecordError("headers are not a list")
+    if not value:
+        return EMPTY_HEADERS
     fields: list[tuple[str, str]] = []
     for item in value:
         if not isinstance(item, list) or len(item) != 2:
             raise RecordError("a header is not a [name, value] pair")
         fields.append((str(item[0]), str(item[1])))
-    return Headers(fields)
+    return Headers.from_str_pairs(tuple(fields))
 
 
 def timing_to_json(timing: Timing) -> dict[str, float | None]:

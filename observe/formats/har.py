@@ -240,10 +240,11 @@ def _headers_from(raw: dict[str, Any]) -> Headers:
     for item in value:
         if not isinstance(item, dict) or "name" not in item:
             raise RecordError("a header is not {name, value}")
-        name = str(item["name"])
+        name, text = item["name"], item.get("value", "")
+        name = name if type(name) is str else str(name)
         if not name.startswith(":"):
-            fields.append((name, str(item.get("value", ""))))
-    return Headers(fields)
+            fields.append((name, text if type(text) is str else str(text)))
+    return Headers.from_str_pairs(tuple(fields))
 
 
 def _body_from(container: Any, headers: Headers) -> tuple[bytes, str]:
@@ -302,8 +303,16 @@ def _server_from(entry: dict[str, Any], request: Request) -> Endpoint | None:
     return Endpoint(address.strip("[] "), request.port or default_port(request.scheme))
 
 
+_INFINITY = float("inf")
+
+
 def _milliseconds(timings: dict[str, Any], key: str) -> float | None:
-    value = finite(timings.get(key))
+    value = timings.get(key)
+    kind = type(value)
+    if kind is float or kind is int:  # the common case; bool is not int here
+        number = float(value)
+        return number if 0 <= number < _INFINITY else None
+    value = finite(value)
     return value if value is not None and value >= 0 else None
 
 
