@@ -1,8 +1,10 @@
-"""A tape folder as a traffic source: every tape file under it read as one Exchange.
+"""A folder as a traffic source: every tape file under it read as one Exchange, and every other
+traffic file in it (a vcrpy cassette, a HAR, a capture...) read with its own reader.
 
-Registered as format "tapes" (detect_format returns it for directories). Tapes are read in
-sorted path order so a run is deterministic; a tape that cannot be read is counted in the
-tally (record, reason) and skipped, never fatal.
+Registered as format "tapes" (detect_format returns it for directories). Files are read in
+sorted path order so a run is deterministic; a file that is neither a tape nor another traffic
+file, or a tape that cannot be read, is counted in the tally (record, reason) and skipped, never
+fatal.
 """
 
 from __future__ import annotations
@@ -37,22 +39,59 @@ def tape_files(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-@register("tapes", _sniff, "restscope tape folder (one YAML file per interaction)")
+def _visible_files(folder: Path) -> list[Path]:
+    """Every regular file under `folder`, sorted, skipping hidden ones and the folder config."""
+    found = []
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        if path.name not in ("tapes.yaml", "tapes.yml"):
+            found.append(path)
+    return sorted(found)
+
+
+def _other_format(file: Path) -> str | None:
+    """The format of a file in the folder that is not a tape (a cassette, a HAR...), or None."""
+    from observe.sources import detect_format
+
+    try:
+        name = detect_format(file)
+    except InputError:
+        return None
+    return None if name == "tapes" else name
+
+
+@register("tapes", _sniff, "a folder: restscope tapes (one YAML file per interaction) and any "
+          "other traffic files in it")
 def read_tape_folder(path: Path, options: ReadOptions, tally: Tally) -> Iterator[Exchange]:
+    """Tapes and other traffic files (cassettes, HARs, captures...) under a folder, in sorted
+    path order; a file that is neither is counted ("not a traffic file"), never fatal."""
     from observe.formats.tape import TapeFormatError, load_tape
+    from observe.sources import formats
 
     if not path.is_dir():
         raise InputError(f"{path}: not a tape folder")
-    for index, file in enumerate(tape_files(path)):
-        try:
-            exchange = load_tape(file).exchange
-        except TapeFormatError as exc:
-            tally.skip("record", f"bad tape: {exc.reason}")
+    index = -1
+    for file in _visible_files(path):
+        reason = "not a traffic file"
+        if file.suffix in TAPE_SUFFIXES:
+            try:
+                exchange = load_tape(file).exchange
+            except TapeFormatError as exc:
+                reason = f"bad tape: {exc.reason}"
+            except OSError:
+                tally.skip("record", "unreadable tape")
+                continue
+            else:
+                index += 1
+                if not options.wants(exchange.request.host, exchange.request.port):
+                    tally.skip("exchange", "filtered out")
+                    continue
+                yield exchange.evolve(origin=exchange.origin.__class__("tapes", str(file), index))
+                continue
+        other = _other_format(file)
+        if other is None:
+            tally.skip("record", reason)
             continue
-        except OSError:
-            tally.skip("record", "unreadable tape")
-            continue
-        if not options.wants(exchange.request.host, exchange.request.port):
-            tally.skip("exchange", "filtered out")
-            continue
-        yield exchange.evolve(origin=exchange.origin.__class__("tapes", str(file), index))
+        yield from formats()[other].read(file, options, tally)
