@@ -1,17 +1,17 @@
 """Exchange values built from parsed HTTP messages, cheaply enough for the capture hot path.
 
 A capture turns tens of thousands of messages a second into `Exchange` values. Frozen dataclass
-constructors set each field through `object.__setattr__`, which dominated the profile, so the
-values here are made by `fast_factory`: the instance dictionary is filled in one step from the
-dataclass's own field list (defaults and default factories included, `__post_init__` still
-run).
+constructors set each field through `object.__setattr__` (and keyword arguments cost their own
+dict), which dominated the profile, so the values here are made by a `_Builder`: the caller
+writes the instance dictionary as one dict literal, the builder adds the fields left to their
+defaults and hands the dict to the new instance in one step (`__post_init__` still run).
 
 Invariants:
 1. A value made here is equal, field for field, to the one the class constructor makes from the
-   same arguments (tests/observe/capture/test_http1.py checks it for every class used).
-2. Only the dataclass API is relied on; a class without an instance dictionary (slots) falls
-   back to its constructor. `Headers` values are made from their pairs directly when its
-   layout is the known one (checked at import), else through the constructor.
+   same arguments (tests/observe/capture/test_building.py checks it for every class used).
+2. Only the dataclass API is relied on; a class without an instance dictionary (slots), or
+   whose required fields the caller does not give, is made by its constructor. `Headers` values
+   are made from their `str` pairs with `Headers.from_str_pairs`.
 3. Header bytes become text as UTF-8, or Latin-1 when they are not UTF-8 (never with errors
    ignored); names are Latin-1 (they are ASCII tokens).
 """
@@ -21,49 +21,71 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
 
 from observe.capture.messages import Message
 from observe.exchange import Endpoint, Exchange, Origin, Request, Response, Timing
 from observe.headers import EMPTY_HEADERS, Headers
 
-T = TypeVar("T")
 _NO_META: MappingProxyType[str, Any] = MappingProxyType({})
 
 
-def fast_factory(cls: type[T]) -> Callable[..., T]:
-    """A keyword-only constructor for dataclass `cls` that fills `__dict__` in one step."""
-    if "__slots__" in cls.__dict__ or not dataclasses.is_dataclass(cls):
-        return cls
-    defaults: dict[str, Any] = {}
-    factories: list[tuple[str, Callable[[], Any]]] = []
-    for field in dataclasses.fields(cls):
-        if field.default is not dataclasses.MISSING:
-            defaults[field.name] = field.default
-        elif field.default_factory is not dataclasses.MISSING:
-            factories.append((field.name, field.default_factory))
-    post_init = getattr(cls, "__post_init__", None)
-    new = object.__new__
+class _Builder:
+    """Makes a `cls` from a dict of the fields named `given`, in one step: the other fields get
+    their defaults (factories called) and `__post_init__` runs, as with the constructor. A class
+    this cannot make directly (slots, a field without default left out) uses its constructor."""
 
-    def make(**values: Any) -> T:
-        instance = new(cls)
-        state = instance.__dict__
-        state.update(defaults)
-        for name, factory in factories:
+    __slots__ = ("cls", "defaults", "direct", "factories", "post_init")
+
+    def __init__(self, cls: type, given: tuple[str, ...]) -> None:
+        self.cls = cls
+        self.defaults: dict[str, Any] = {}
+        self.factories: list[tuple[str, Callable[[], Any]]] = []
+        self.direct = "__slots__" not in cls.__dict__ and dataclasses.is_dataclass(cls)
+        if self.direct:
+            for field in dataclasses.fields(cls):
+                if field.name in given:
+                    continue
+                if field.default is not dataclasses.MISSING:
+                    self.defaults[field.name] = field.default
+                elif field.default_factory is not dataclasses.MISSING:
+                    self.factories.append((field.name, field.default_factory))
+                else:
+                    self.direct = False
+        self.post_init = getattr(cls, "__post_init__", None)
+
+    def make(self, state: dict[str, Any]) -> Any:
+        if not self.direct:
+            return self.cls(**state)
+        for name, factory in self.factories:
             state[name] = factory()
-        state.update(values)
-        if post_init is not None:
-            post_init(instance)
+        if self.defaults:
+            state.update(self.defaults)
+        instance = _new(self.cls)
+        _set_state(instance, "__dict__", state)
+        if self.post_init is not None:
+            self.post_init(instance)
         return instance
 
-    return make
+
+_new = object.__new__
+_set_state = object.__setattr__  # frozen classes refuse their own __setattr__
+_MESSAGE_FIELDS = ("headers", "body", "content_encoding", "http_version", "trailers")
+_request = _Builder(Request, (*_MESSAGE_FIELDS, "method", "scheme", "authority", "target")).make
+_response = _Builder(Response, (*_MESSAGE_FIELDS, "status", "reason")).make
+_timing = _Builder(
+    Timing, ("request_start", "request_end", "response_start", "response_end")
+).make
+_exchange = _Builder(
+    Exchange,
+    ("request", "response", "timing", "client", "server", "origin", "incomplete", "meta"),
+).make
+_origin = _Builder(Origin, ("kind", "location", "index")).make
 
 
-make_request = fast_factory(Request)
-make_response = fast_factory(Response)
-make_exchange = fast_factory(Exchange)
-make_timing = fast_factory(Timing)
-make_origin = fast_factory(Origin)
+def make_origin(kind: str, location: str, index: int) -> Origin:
+    """`Origin(kind, location, index)`, made directly."""
+    return _origin({"kind": kind, "location": location, "index": index})  # type: ignore[no-any-return]
 
 
 def text(raw: bytes) -> str:
@@ -94,7 +116,7 @@ def headers_of(fields: list[tuple[bytes, bytes]] | tuple[()]) -> Headers:
 
 def content_coding(message: Message) -> str:
     """The Content-Encoding of a message, lower-case; '' for none or identity."""
-    value = message.header(b"content-encoding")
+    value = message.coding
     if value is None:
         return ""
     coding = value.decode("latin-1").strip().lower()
@@ -110,46 +132,51 @@ def build_exchange(
     origin: Origin,
 ) -> Exchange:
     """The Exchange for a parsed request and its response (or None)."""
-    built_request = make_request(
-        headers=headers_of(request.headers),
-        body=b"".join(request.body),
-        content_encoding=content_coding(request),
-        http_version=request.version,
-        trailers=headers_of(request.trailers),
-        method=request.method,
-        scheme="http",
-        authority=authority,
-        target=text(request.target),
-    )
+    built_request = _request({
+        "headers": headers_of(request.headers),
+        "body": b"".join(request.body),
+        "content_encoding": content_coding(request),
+        "http_version": request.version,
+        "trailers": headers_of(request.trailers),
+        "method": request.method,
+        "scheme": "http",
+        "authority": authority,
+        "target": text(request.target),
+    })
     incomplete: str | None
     if response is None:
         built_response = None
         incomplete = request.incomplete or request.no_response or "no response"
-        timing = make_timing(request_start=request.start_ts, request_end=request.end_ts)
+        timing = _timing({
+            "request_start": request.start_ts,
+            "request_end": request.end_ts,
+            "response_start": None,
+            "response_end": None,
+        })
     else:
-        built_response = make_response(
-            headers=headers_of(response.headers),
-            body=b"".join(response.body),
-            content_encoding=content_coding(response),
-            http_version=response.version,
-            trailers=headers_of(response.trailers),
-            status=response.status,
-            reason=text(response.reason),
-        )
+        built_response = _response({
+            "headers": headers_of(response.headers),
+            "body": b"".join(response.body),
+            "content_encoding": content_coding(response),
+            "http_version": response.version,
+            "trailers": headers_of(response.trailers),
+            "status": response.status,
+            "reason": text(response.reason),
+        })
         incomplete = request.incomplete or response.incomplete
-        timing = make_timing(
-            request_start=request.start_ts,
-            request_end=request.end_ts,
-            response_start=response.start_ts,
-            response_end=response.end_ts,
-        )
-    return make_exchange(
-        request=built_request,
-        response=built_response,
-        timing=timing,
-        client=client,
-        server=server,
-        origin=origin,
-        incomplete=incomplete,
-        meta=_NO_META,
-    )
+        timing = _timing({
+            "request_start": request.start_ts,
+            "request_end": request.end_ts,
+            "response_start": response.start_ts,
+            "response_end": response.end_ts,
+        })
+    return _exchange({  # type: ignore[no-any-return]
+        "request": built_request,
+        "response": built_response,
+        "timing": timing,
+        "client": client,
+        "server": server,
+        "origin": origin,
+        "incomplete": incomplete,
+        "meta": _NO_META,
+    })

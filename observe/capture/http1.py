@@ -28,7 +28,14 @@ from typing import Protocol
 
 import httptools
 
-from observe.capture.messages import REQUEST_LINE, STATUS_LINE, Message, note_framing
+from observe.capture.messages import (
+    NOTED_NAME_SIZES,
+    REQUEST_LINE,
+    STATUS_LINE,
+    Message,
+    note_framing,
+    note_header,
+)
 from observe.capture.reassembly import SEQ_MASK
 
 NORMAL = 0  # message_head: the body follows as the headers say
@@ -385,7 +392,7 @@ class MessageReader:
             if (
                 len(body) <= _RESYNC_KEEP
                 and not message.eof_delimited
-                and message.header(b"transfer-encoding") is None
+                and not message.has_transfer_encoding
             ):
                 self._suspect = body
         chunk = self._chunk
@@ -427,6 +434,8 @@ class MessageReader:
             message.trailers.append((name, value))  # type: ignore[union-attr]
         else:
             message.headers.append((name, value))
+            if len(name) in NOTED_NAME_SIZES:
+                note_header(message, name, value)
 
     def on_headers_complete(self) -> None:
         message = self.message

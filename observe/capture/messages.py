@@ -9,6 +9,9 @@ Invariants:
 1. Raw bytes are kept as they came (header names and values, target, reason); text is made
    only when building the Exchange.
 2. Rarely changed fields are class-level defaults, so a new message sets only a few slots.
+3. What framing and building need from the header block (Content-Length, Transfer-Encoding,
+   the first Host and Content-Encoding) is noted as each header arrives (`note_header`, for
+   the names of those lengths only), so no one searches the header list afterwards.
 """
 
 from __future__ import annotations
@@ -47,6 +50,13 @@ class Message:
     previous_ack: int | None = None  # the ACK of the previous message read on this stream
     content_length = -1  # the Content-Length of a body that has one (not chunked)
     after_loss = False  # bytes before this message were lost or skipped
+    # noted from the header block by `note_header`
+    host: bytes | None = None  # the first Host value
+    coding: bytes | None = None  # the first Content-Encoding value
+    declared_length = -1  # the first Content-Length value that is a number
+    has_length = False  # a Content-Length header, valid or not
+    has_transfer_encoding = False
+    chunked = False  # the last Transfer-Encoding value ends with "chunked"
 
     def __init__(self, is_request: bool, ts: float, seq: int, ack: int | None) -> None:
         self.is_request = is_request
@@ -57,39 +67,45 @@ class Message:
         self.body: list[bytes] = []
         self.body_size = 0
 
-    def header(self, name: bytes) -> bytes | None:
-        """The first value of header `name` (lower-case bytes), or None."""
-        size = len(name)
-        for field, value in self.headers:
-            if len(field) == size and field.lower() == name:
-                return value
-        return None
-
     @property
     def kind(self) -> str:
         return "request" if self.is_request else "response"
 
 
+# the lengths of the header names `note_header` looks at: Host, Content-Length,
+# Content-Encoding, Transfer-Encoding
+NOTED_NAME_SIZES = frozenset({4, 14, 16, 17})
+
+
+def note_header(message: Message, name: bytes, value: bytes) -> None:
+    """Note a header of the head (not a trailer) if it is one framing or building needs."""
+    lower = name.lower()
+    if lower == b"content-length":
+        message.has_length = True
+        if message.declared_length < 0 and value.strip().isdigit():
+            message.declared_length = int(value)
+    elif lower == b"transfer-encoding":
+        message.has_transfer_encoding = True
+        message.chunked = value.lower().rstrip().endswith(b"chunked")
+    elif lower == b"host":
+        if message.host is None:
+            message.host = value
+    elif lower == b"content-encoding" and message.coding is None:
+        message.coding = value
+
+
 def note_framing(message: Message) -> None:
-    """Set `content_length` and, for a response, `eof_delimited` from the headers, in one pass.
+    """Set `content_length` and, for a response, `eof_delimited` from the noted headers.
 
     A response body runs to the end of the connection when it has neither Content-Length nor
     chunked Transfer-Encoding and its status allows a body (RFC 9112 §6.3 rule 8).
     """
-    has_length = chunked = False
-    length = -1
-    for name, value in message.headers:
-        size = len(name)
-        if size == 14 and name.lower() == b"content-length":
-            has_length = True
-            if length < 0 and value.strip().isdigit():
-                length = int(value)
-        elif size == 17 and name.lower() == b"transfer-encoding":
-            chunked = value.lower().rstrip().endswith(b"chunked")
-    if length >= 0 and not chunked:
-        message.content_length = length
+    chunked = message.chunked
+    if message.declared_length >= 0 and not chunked:
+        message.content_length = message.declared_length
     if not message.is_request:
         status = message.status
         message.eof_delimited = (
-            status >= 200 and status not in (204, 304) and not has_length and not chunked
+            status >= 200 and status not in (204, 304) and not message.has_length
+            and not chunked
         )

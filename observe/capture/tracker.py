@@ -298,7 +298,7 @@ class ConnectionTracker:
 
     def emit(self, connection: Connection, request: Message, response: Message | None) -> None:
         """Build the Exchange for a finished pair (ExchangeSink)."""
-        host = request.header(b"host")
+        host = request.host
         server_ip, server_port = connection.server
         if host is not None:
             authority = text(host).strip()
@@ -309,7 +309,7 @@ class ConnectionTracker:
         if self._filtering and not self._wanted(authority, server_port):
             self.tally.skip("exchange", "filtered out")
             return
-        origin = make_origin(kind=self.kind, location=self.location, index=self._index)
+        origin = make_origin(self.kind, self.location, self._index)
         self._index += 1
         self._ready.append(build_exchange(
             request, response, authority, self._endpoint(connection.client),

@@ -9,8 +9,10 @@ A body is `{"text": str}` when it is valid UTF-8, else `{"base64": str}` (an exp
 
 Invariants:
 1. `loads_exchange(dumps_exchange(x)) == x` for every Exchange (exact round trip).
-2. The writer writes whole lines and flushes after each one, so a reader tailing the file only
-   ever sees a partial *last* line; the reader counts it as skipped "truncated line".
+2. The writer writes whole lines only, in chunks of about `WRITE_CHUNK` bytes, each flushed
+   at once (the last one at the end), so a reader tailing the file only ever sees a partial
+   *last* line; the reader counts it as skipped "truncated line". (The live capture log of
+   `sniff`/`proxy` has its own writer, which flushes every line.)
 3. A first line that is not a record is an InputError (not a JSONL file); a bad line later is
    counted and skipped; a newer version is an InputError that says to upgrade.
 4. Output is deterministic: fixed key order, meta keys sorted, ASCII-only JSON.
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -179,7 +181,12 @@ def exchange_from_record(record: Any) -> Exchange:
 
 def dumps_exchange(exchange: Exchange) -> str:
     """One exchange as one line of JSON (without the newline)."""
-    return dumps_exchange_bytes(exchange).decode("ascii")
+    return _line(exchange)[:-1].decode("ascii")
+
+
+def dumps_exchange_bytes(exchange: Exchange) -> bytes:
+    """One exchange as one line of JSON, ASCII bytes (without the newline); see invariant 5."""
+    return _line(exchange)[:-1]
 
 
 # orjson writes DEL and non-ASCII characters raw, where `json` (ensure_ascii) escapes them
@@ -210,8 +217,8 @@ def _json_bytes(record: dict[str, Any]) -> bytes:
     return json.dumps(record, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
-def dumps_exchange_bytes(exchange: Exchange) -> bytes:
-    """One exchange as one line of JSON, ASCII bytes (without the newline); see invariant 5."""
+def _line(exchange: Exchange) -> bytes:
+    """One exchange as one line of JSON with its newline, ASCII bytes (see invariant 5)."""
     record = exchange_to_record(exchange)
     timing = exchange.timing
     if not (
@@ -220,15 +227,15 @@ def dumps_exchange_bytes(exchange: Exchange) -> bytes:
         and _orjson_float(timing.response_start)
         and _orjson_float(timing.response_end)
     ):
-        return _json_bytes(record)
+        return _json_bytes(record) + b"\n"
     meta = record["meta"]
     if meta:
         record["meta"] = orjson.Fragment(_json_bytes(meta))
     try:
-        line = orjson.dumps(record)
+        line = orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
     except orjson.JSONEncodeError:  # a lone surrogate, an integer past 64 bits
         record["meta"] = meta
-        return _json_bytes(record)
+        return _json_bytes(record) + b"\n"
     if not line.isascii() or b"\x7f" in line:
         line = _RAW.sub(_escape_run, line)
     return line
@@ -255,25 +262,44 @@ def _check_version(record: Any) -> None:
 # --- files -----------------------------------------------------------------------------------
 
 
-def write_jsonl(exchanges: Iterable[Exchange], stream: TextIO) -> int:
-    """Write one line per exchange, flushing after each; returns how many were written.
+WRITE_CHUNK = 1 << 20
 
-    The lines are ASCII: to a text file they go as bytes straight to its binary buffer (one
-    write each), saving the text layer's encoding pass.
+
+def write_jsonl(exchanges: Iterable[Exchange], stream: TextIO) -> int:
+    """Write one line per exchange, in flushed chunks of whole lines (invariant 2); returns how
+    many were written.
+
+    The lines are ASCII: to a text file they go as bytes straight to its binary buffer, saving
+    the text layer's encoding pass (the file must be opened without newline translation, as
+    `capture` opens it).
     """
-    count = 0
     binary = getattr(stream, "buffer", None)
     if binary is not None:
         stream.flush()  # whatever was written as text goes first
-        for exchange in exchanges:
-            binary.write(dumps_exchange_bytes(exchange) + b"\n")
-            binary.flush()
-            count += 1
-        return count
+        return _write_chunks(exchanges, binary.write, binary.flush)
+    return _write_chunks(exchanges, lambda chunk: stream.write(chunk.decode("ascii")), stream.flush)
+
+
+def _write_chunks(
+    exchanges: Iterable[Exchange],
+    write: Callable[[bytes], object],
+    flush: Callable[[], None],
+) -> int:
+    count = size = 0
+    pending: list[bytes] = []
     for exchange in exchanges:
-        stream.write(dumps_exchange_bytes(exchange).decode("ascii") + "\n")
-        stream.flush()
+        line = _line(exchange)
+        pending.append(line)
+        size += len(line)
         count += 1
+        if size >= WRITE_CHUNK:
+            write(b"".join(pending))
+            flush()
+            pending.clear()
+            size = 0
+    if pending:
+        write(b"".join(pending))
+        flush()
     return count
 
 

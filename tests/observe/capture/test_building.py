@@ -1,51 +1,75 @@
-"""The fast factories make exactly what the model's own constructors make."""
+"""The capture's builders make exactly what the model's own constructors make."""
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
-from observe.capture.building import (
-    fast_factory,
-    headers_of,
-    make_exchange,
-    make_origin,
-    make_request,
-    make_response,
-    make_timing,
-    text,
-)
+from observe.capture.building import build_exchange, headers_of, make_origin, text
+from observe.capture.messages import Message
 from observe.exchange import Endpoint, Exchange, Origin, Request, Response, Timing
 from observe.headers import Headers
 
 
-def test_fast_factories_equal_the_constructors_field_for_field() -> None:
-    headers = Headers([("Host", "h"), ("Content-Encoding", "gzip")])
-    fields = dict(headers=headers, body=b"\x1f\x8b", content_encoding="gzip", method="POST",
-                  authority="h", target="/x?y=1")
-    assert make_request(**fields).__dict__.keys() == Request(**fields).__dict__.keys()
-    assert make_request(**fields) == Request(**fields)
-    assert make_response(status=404, reason="Not Found") == Response(status=404, reason="Not Found")
-    assert make_timing(request_start=1.0) == Timing(request_start=1.0)
-    assert make_origin(kind="pcap", location="f", index=3) == Origin("pcap", "f", 3)
-    request = Request(**fields)
-    built = make_exchange(request=request, response=None, timing=Timing(), client=None,
-                          server=Endpoint("::1", 80), origin=Origin("pcap"), incomplete="x",
-                          meta=MappingProxyType({}))
-    expected = Exchange(request=request, server=Endpoint("::1", 80), origin=Origin("pcap"),
-                        incomplete="x")
+def _message(is_request: bool, headers: list[tuple[bytes, bytes]], body: bytes) -> Message:
+    message = Message(is_request, 10.0 if is_request else 10.5, 1, None)
+    message.end_ts = 10.25 if is_request else 10.75
+    message.headers = headers
+    message.body = [body[:2], body[2:]]
+    message.version = "HTTP/1.0"
+    return message
+
+
+def test_built_exchanges_equal_the_constructors_field_for_field() -> None:
+    request = _message(True, [(b"Host", b"h"), (b"Content-Encoding", b"GZIP ")], b"\x1f\x8bxy")
+    request.method, request.target, request.coding = "POST", b"/x?y=1", b"GZIP "
+    response = _message(False, [(b"Content-Type", b"application/json")], b'{"a": 1}')
+    response.status, response.reason, response.incomplete = 404, b"Not Found", "cut"
+    response.trailers = [(b"X-T", b"1")]
+    client, server, origin = Endpoint("10.0.0.1", 4000), Endpoint("::1", 80), Origin("pcap", "f", 3)
+    built = build_exchange(request, response, "h", client, server, origin)
+    expected = Exchange(
+        request=Request(
+            headers=Headers([("Host", "h"), ("Content-Encoding", "GZIP ")]), body=b"\x1f\x8bxy",
+            content_encoding="gzip", http_version="HTTP/1.0", method="POST", authority="h",
+            target="/x?y=1",
+        ),
+        response=Response(
+            headers=Headers([("Content-Type", "application/json")]), body=b'{"a": 1}',
+            http_version="HTTP/1.0", trailers=Headers([("X-T", "1")]), status=404,
+            reason="Not Found",
+        ),
+        timing=Timing(10.0, 10.25, 10.5, 10.75),
+        client=client, server=server, origin=origin, incomplete="cut",
+    )
     assert built == expected
-    assert set(built.__dict__) == set(expected.__dict__)
+    for value, constructed in ((built, expected), (built.request, expected.request),
+                               (built.response, expected.response),
+                               (built.timing, expected.timing)):
+        assert value.__dict__.keys() == constructed.__dict__.keys()
+    assert built.response is not None and built.response.json() == {"a": 1}
+
+
+def test_an_unanswered_request_has_partial_timing_and_the_reason() -> None:
+    request = _message(True, [], b"")
+    request.no_response = "no response"
+    built = build_exchange(request, None, "h", Endpoint("a", 1), Endpoint("b", 2), Origin("x"))
+    assert built.response is None and built.incomplete == "no response"
+    assert built.timing == Timing(10.0, 10.25)
+    assert built.request.headers == Headers() and built.request.trailers == Headers()
+
+
+def test_origin_equals_the_constructor() -> None:
+    assert make_origin("pcap", "f", 3) == Origin("pcap", "f", 3)
+    assert make_origin("pcap", "f", 3).__dict__ == Origin("pcap", "f", 3).__dict__
 
 
 def test_each_value_gets_its_own_cache() -> None:
-    first = make_response(body=b"{}", headers=Headers([("Content-Type", "application/json")]))
-    second = make_response(body=b"[]", headers=Headers([("Content-Type", "application/json")]))
+    ends = Endpoint("a", 1), Endpoint("b", 2)
+    first = build_exchange(_message(True, [], b""), _message(False, [], b"{}"), "h", *ends,
+                           Origin("x")).response
+    second = build_exchange(_message(True, [], b""), _message(False, [], b"[]"), "h", *ends,
+                            Origin("x")).response
+    assert first is not None and second is not None
     assert first.json() == {}
     assert second.json() == []
-
-
-def test_a_slotted_class_falls_back_to_its_constructor() -> None:
-    assert fast_factory(Headers) is Headers
 
 
 def test_header_text_is_utf8_or_latin1_never_lossy() -> None:

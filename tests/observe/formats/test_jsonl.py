@@ -39,17 +39,21 @@ def test_line_layout_is_versioned_with_tagged_bodies() -> None:
 class CountingStream(io.StringIO):
     def __init__(self) -> None:
         super().__init__()
-        self.flushed_at: list[int] = []
+        self.flushed: list[str] = []
 
     def flush(self) -> None:
-        self.flushed_at.append(self.getvalue().count("\n"))
+        self.flushed.append(self.getvalue())
         super().flush()
 
 
-def test_writer_flushes_after_every_whole_line() -> None:
+def test_writer_flushes_whole_lines_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    line = len(jsonl.dumps_exchange(sample(0))) + 1
+    monkeypatch.setattr(jsonl, "WRITE_CHUNK", 2 * line)  # two lines a chunk
     stream = CountingStream()
-    assert jsonl.write_jsonl((sample(n) for n in range(3)), stream) == 3
-    assert stream.flushed_at == [1, 2, 3]
+    assert jsonl.write_jsonl((sample(n) for n in range(5)), stream) == 5
+    assert [text.count("\n") for text in stream.flushed] == [2, 4, 5]
+    assert all(text.endswith("\n") for text in stream.flushed)
+    assert stream.getvalue() == "".join(jsonl.dumps_exchange(sample(n)) + "\n" for n in range(5))
 
 
 def test_partial_last_line_is_counted_as_truncated(tmp_path: Path) -> None:
