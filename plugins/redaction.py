@@ -19,8 +19,10 @@ Two paths give the same result: `redact_reference` parses, walks and re-encodes 
 `redact` (the one used) first checks, with a few C-level scans, whether the target, headers and
 bodies can name anything secret at all (every secret name contains one of `_FRAGMENTS`) and
 returns the exchange itself when not; JSON bodies get their secret values replaced in the text
-(plugins.secret_values.redact_json_keys), and whatever that cannot do safely (secret keys
-holding objects, escaped key names, other charsets, XML) goes to the reference code. The only
+(plugins.redaction_fast.BodyScanner, which remembers what identical bodies came to), and
+whatever that cannot do safely (secret keys holding objects, escaped key names, other
+charsets, XML) goes to the reference code. A plain query is redacted and its secrets collected
+in one pass (`plain_query`); header fields' results are remembered per (name, value). The only
 differences: a redacted JSON body keeps its formatting, and JSON that does not parse (cut
 short, JSONP served as application/json) is redacted too where the reference leaves it.
 
@@ -42,18 +44,18 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
-from observe.encoding import charset_of, is_json_type, is_textual_type
+from observe.encoding import is_json_type, is_textual_type
 from observe.errors import BodyError
 from observe.exchange import Exchange, Message, Note, Request
 from observe.headers import Headers
 from plugins.base import Plugin, check_keys, string_list
 from plugins.params import FORM, MULTIPART, body_kind, edit_pairs, edit_params, edit_query
+from plugins.redaction_fast import JSONP, KEEP, NOT_SCRUBBED, PARSE, BodyScanner, plain_query
 from plugins.secret_values import (
     AUTH_PARAM,
     REDACTED,
     redact_authorization,
     redact_cookie,
-    redact_json_keys,
     redact_set_cookie,
     safe_to_scrub_in_place,
     scrub_secret_values,
@@ -74,11 +76,7 @@ _SECRET_PARTS = ("token", "secret", "passw", "signature", "apikey", "api_key", "
                  "session", "cookie")
 _SECRET_PREFIXES = ("oauth_", "oauth-")
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-_JSONP = re.compile(r"^\s*(?:/\*\*/\s*)?([A-Za-z_$][\w$.]*)\s*\((.*)\)\s*;?\s*$", re.S)
 _MIN_SCRUB_LENGTH = 6
-_SPACES = re.compile(r"\s*")
-# OAuth parameters that are not secret; their values are not searched for elsewhere
-_NOT_SCRUBBED = frozenset({"oauth_signature_method", "oauth_version", "oauth_timestamp"})
 _NOT_PARSED = object()
 # every secret name, lower-cased, contains one of these (checked below): a text without any of
 # them names nothing secret
@@ -87,9 +85,8 @@ _FRAGMENTS = ("auth", "cookie", "credential", "srf", "key", "pass", "pwd", "secr
 assert all(any(f in w for f in _FRAGMENTS) for w in (*_SECRET_WORDS, *_SECRET_PARTS))
 # what JSON may hold between tokens: an extra name made only of these could be found there
 _BETWEEN_TOKENS = frozenset(" \t\r\n,:[]{}0123456789.eE+-truefalsn")
-_PLAIN_CHARSETS = (None, "utf-8", "utf8")
-_ASCII_CHARSETS = ("us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252")
 _SPECIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie")
+_MEMO_FIELDS = 4096  # header fields remembered (`Redactor._field`)
 
 
 def is_secret_name(name: str, extra: Iterable[str] = ()) -> bool:
@@ -118,13 +115,12 @@ class Redactor:
         self.extra_names = tuple(n.lower() for n in extra_names)
         self._extra = frozenset(n.strip() for n in self.extra_names)
         self._fragments = (*_FRAGMENTS, *sorted(self._extra))
-        self._byte_fragments = tuple(f.encode("utf-8") for f in self._fragments)
-        used = set(b"".join(self._byte_fragments))
-        self._not_in_fragments = bytes(c for c in range(256) if c not in used)
         # the fast path finds secret names by fragment; an extra name that JSON punctuation
         # could spell (or an empty one) leaves every exchange to the reference path
         self.fast = all(e and not set(e) <= _BETWEEN_TOKENS for e in self._extra)
         self._special: dict[str, bool] = {}
+        self._bodies = BodyScanner(self._fragments, self.is_secret)
+        self._fields: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
 
     def is_secret(self, name: str) -> bool:
         return (bool(self._extra) and name.strip().lower() in self._extra) or \
@@ -156,9 +152,8 @@ class Redactor:
         return base + hash_mark + fragment
 
     def redact_headers(self, headers: Headers) -> Headers:
-        fields = [(n, self.redact_value(n, v)) for n, v in headers]
-        out = Headers(fields)
-        return headers if out == headers else out
+        fields = tuple((field[0], self._field(field)[0]) for field in headers)
+        return headers if fields == headers.fields else Headers.from_str_pairs(fields)
 
     def redact_json(self, value: Any) -> Any:
         """A JSON value with everything under a secret key replaced (keys are kept).
@@ -202,11 +197,19 @@ class Redactor:
         in_headers = self._headers_may_hold(request.headers)
         in_response_headers = response is not None and self._headers_may_hold(response.headers)
         secrets: set[str] = set()
-        if in_target or in_headers or in_response_headers or request.body:
-            secrets = self._collect_secrets(exchange)
+        target: str | None = None
+        plain = in_target and not request.body and plain_query(request.target, self.is_secret)
+        if plain:
+            target, found = plain
+            if in_headers or in_response_headers:
+                found += self._header_secrets(exchange, in_headers, in_response_headers)
+            secrets = _worth_scrubbing(found)
+        elif in_target or in_headers or in_response_headers or request.body:
+            secrets = self._collect_secrets(exchange, in_headers, in_response_headers,
+                                            in_target or bool(request.body))
         notes: list[Note] = []
         if in_target or "@" in request.authority:
-            request = self._redact_url(request, notes)
+            request = self._redact_url(request, notes, target)
         request = self._redact_message(request, "request", notes, in_headers, secrets)
         if response is not None:
             response = self._redact_message(response, "response", notes, in_response_headers,
@@ -239,8 +242,11 @@ class Redactor:
                 return True
         return False
 
-    def _redact_url(self, request: Request, notes: list[Note]) -> Request:
-        target = self.redact_target(request.target)
+    def _redact_url(self, request: Request, notes: list[Note],
+                    target: str | None = None) -> Request:
+        """`target`: `redact_target(request.target)` when the caller has it already."""
+        if target is None:
+            target = self.redact_target(request.target)
         authority = request.authority
         if "@" in authority:
             authority = f"{REDACTED}@{authority.rsplit('@', 1)[1]}"
@@ -265,41 +271,63 @@ class Redactor:
             result = result.evolve(notes=(*result.notes, *notes))
         return result
 
-    def _collect_secrets(self, exchange: Exchange) -> set[str]:
-        """Secret values the exchange carries under secret names (for the value pass)."""
-        found: set[str] = set()
+    def _collect_secrets(self, exchange: Exchange, request_headers: bool = True,
+                         response_headers: bool = True, params: bool = True) -> set[str]:
+        """Secret values the exchange carries under secret names (for the value pass); the
+        flags skip parts the caller knows to hold none."""
+        found = set(self._header_secrets(exchange, request_headers, response_headers))
         request = exchange.request
-        messages: list[Message] = [request]
-        if exchange.response is not None:
-            messages.append(exchange.response)
-        for message in messages:
-            for name, value in message.headers:
-                if self.redact_value(name, value) == value:
-                    continue
-                lower = name.lower()
-                if lower in ("authorization", "proxy-authorization"):
-                    credential = value.strip().partition(" ")[2].strip()
-                    if REDACTED not in credential:  # not an already redacted header
-                        found.add(credential)
-                    found.update(m.group(2).strip('"') for m in AUTH_PARAM.finditer(value))
-                elif lower in ("cookie", "set-cookie"):
-                    for piece in value.split(";")[: None if lower == "cookie" else 1]:
-                        found.add(piece.partition("=")[2].strip())
-                elif self.is_secret(name):
-                    found.add(value.strip())
 
         def keep(name: str, value: str) -> str:
-            if self.is_secret(name) and name.lower() not in _NOT_SCRUBBED:
+            if self.is_secret(name) and name.lower() not in NOT_SCRUBBED:
                 found.add(value)
             return value
 
-        edit_params(request, keep)
-        for piece in request.query_string.split("&"):  # raw forms too ("+" is not a space)
-            name, _, raw_value = piece.partition("=")
-            if self.is_secret(unquote_plus(name)) and name.lower() not in _NOT_SCRUBBED:
-                found.add(raw_value)
-        return {s for s in found
-                if len(s) >= _MIN_SCRUB_LENGTH and s not in REDACTED and not s.isdigit()}
+        if params:
+            edit_params(request, keep)
+            for piece in request.query_string.split("&"):  # raw forms ("+" is not a space)
+                name, _, raw_value = piece.partition("=")
+                if self.is_secret(unquote_plus(name)) and name.lower() not in NOT_SCRUBBED:
+                    found.add(raw_value)
+        return _worth_scrubbing(found)
+
+    def _header_secrets(self, exchange: Exchange, request_headers: bool,
+                        response_headers: bool) -> list[str]:
+        """Secret values in the headers of the messages flagged."""
+        found: list[str] = []
+        messages: list[Message] = [exchange.request] if request_headers else []
+        if response_headers and exchange.response is not None:
+            messages.append(exchange.response)
+        for message in messages:
+            for field in message.headers:
+                found.extend(self._field(field)[1])
+        return found
+
+    def _field(self, field: tuple[str, str]) -> tuple[str, tuple[str, ...]]:
+        """A header field's redacted value and the secret values it holds (remembered: the
+        same credentials come back on every request of a session)."""
+        known = self._fields.get(field)
+        if known is not None:
+            return known
+        name, value = field
+        new = self.redact_value(name, value)
+        found: list[str] = []
+        if new != value:
+            lower = name.lower()
+            if lower in ("authorization", "proxy-authorization"):
+                credential = value.strip().partition(" ")[2].strip()
+                if REDACTED not in credential:  # not an already redacted header
+                    found.append(credential)
+                found.extend(m.group(2).strip('"') for m in AUTH_PARAM.finditer(value))
+            elif lower in ("cookie", "set-cookie"):
+                for piece in value.split(";")[: None if lower == "cookie" else 1]:
+                    found.append(piece.partition("=")[2].strip())
+            elif self.is_secret(name):
+                found.append(value.strip())
+        if len(self._fields) >= _MEMO_FIELDS:
+            self._fields.clear()
+        known = self._fields[field] = (new, tuple(found))
+        return known
 
     def _redact_message(self, message: Any, side: str, notes: list[Note],
                         in_headers: bool = True, secrets: set[str] | None = None) -> Any:
@@ -329,51 +357,17 @@ class Redactor:
     def _fast_text_body(self, message: Any, side: str, notes: list[Note],
                         secrets: set[str]) -> Any:
         """`_redact_text_body` without parsing: a body that names nothing secret is kept after
-        one scan; JSON gets its secret values replaced in place (`redact_json_keys`)."""
+        one scan; JSON gets its secret values replaced in place (`BodyScanner`)."""
         mime = message.mime_type
         if not (is_textual_type(mime) or mime == ""):
             return message
-        try:
-            raw = message.decoded()
-        except BodyError:
-            return self._redact_text_body(message, side, notes)
-        charset = charset_of(message.content_type)
-        if raw.isascii() and (charset in _PLAIN_CHARSETS or charset in _ASCII_CHARSETS):
-            lowered_raw = raw.lower()
-            text, lowered = raw.decode("ascii"), lowered_raw.decode("ascii")
-        elif charset in _PLAIN_CHARSETS and not raw.startswith(b"\xef\xbb\xbf"):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                return self._redact_text_body(message, side, notes)
-            lowered = text.lower()
-            if len(lowered) != len(text):
-                return self._redact_text_body(message, side, notes)
-            lowered_raw = lowered.encode("utf-8")
-        else:
-            return self._redact_text_body(message, side, notes)
-        spaces = _SPACES.match(text)
-        first = text[spaces.end():spaces.end() + 1] if spaces else ""
-        if first == "<" or not (is_json_type(mime) or first in ("{", "[") or _JSONP.match(text)):
-            # XML or other text: parsed only when it names something secret
-            if self._present_fragments(lowered_raw):
-                return self._redact_text_body(message, side, notes)
+        outcome = self._bodies.outcome(message, mime)
+        if outcome is KEEP:
             return message
-        new = redact_json_keys(text, lowered, self._present_fragments(lowered_raw),
-                               self.is_secret)
-        if new is None or (new != text and secrets and not safe_to_scrub_in_place(text, secrets)):
+        if outcome is PARSE or (secrets and not safe_to_scrub_in_place(outcome[1], secrets)):
             return self._redact_text_body(message, side, notes)
-        if new == text:
-            return message
         notes.append(Note(PLUGIN, f"{side}.body", _encoding_word(message), REDACTED))
-        return with_plain_body(message, new.encode("utf-8"))
-
-    def _present_fragments(self, lowered: bytes) -> tuple[str, ...]:
-        """The fragments `lowered` may hold (a superset): searched in a copy reduced to the
-        bytes fragments are made of, a third of a typical JSON body."""
-        reduced = lowered.translate(None, self._not_in_fragments)
-        return tuple(f for f, b in zip(self._fragments, self._byte_fragments, strict=True)
-                     if b in reduced)
+        return with_plain_body(message, outcome[0])
 
     def _redact_text_body(self, message: Any, side: str, notes: list[Note]) -> Any:
         mime = message.mime_type
@@ -420,7 +414,7 @@ class Redactor:
             return json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
         if stripped.startswith("<") and ("xml" in mime or stripped.startswith(("<?xml", "<rsp"))):
             return self._redact_xml(text)
-        match = _JSONP.match(text)
+        match = JSONP.match(text)
         if match:
             inner = self._redact_text(match.group(2), "application/json")
             if inner != match.group(2):
@@ -449,6 +443,12 @@ class Redactor:
         if not changed:
             return text
         return '<?xml version="1.0" encoding="utf-8" ?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def _worth_scrubbing(found: Iterable[str]) -> set[str]:
+    """The values the value pass searches for: not short, not numbers, not placeholders."""
+    return {s for s in found
+            if len(s) >= _MIN_SCRUB_LENGTH and s not in REDACTED and not s.isdigit()}
 
 
 def _redact_all(value: Any) -> Any:

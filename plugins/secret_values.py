@@ -79,10 +79,11 @@ def redact_set_cookie(value: str) -> str:
 def scrub_secret_values(
     exchange: Exchange, secrets: set[str], notes: list[Note], plugin: str
 ) -> Exchange:
-    """Every other occurrence of `secrets` (raw, percent-encoded, JSON-escaped) replaced."""
-    variants = sorted(
-        {form for s in secrets for form in _variants(s) if form}, key=len, reverse=True
-    )
+    """Every other occurrence of `secrets` (raw, percent-encoded, JSON-escaped) replaced.
+
+    Each field is first checked with plain substring tests (the body as bytes, without
+    decoding it) and only rebuilt when one of the forms occurs in it."""
+    variants, byte_variants = _forms(frozenset(secrets))
 
     def scrub(text: str) -> str:
         for form in variants:
@@ -90,34 +91,60 @@ def scrub_secret_values(
                 text = text.replace(form, REDACTED)
         return text
 
+    if len(variants) == 1:
+        only = variants[0]
+
+        def holds(text: str) -> bool:
+            return only in text
+    else:
+
+        def holds(text: str) -> bool:
+            return any(form in text for form in variants)
+
     changes: dict[str, Any] = {}
     request = exchange.request
-    new_request = _scrub_body(request, scrub, "request", notes, plugin)
-    target, headers = scrub(request.target), _scrub_headers(request.headers, scrub)
+    new_request = _scrub_body(request, scrub, "request", notes, plugin, byte_variants)
+    target = scrub(request.target) if holds(request.target) else request.target
+    headers = _scrub_headers(request.headers, scrub, holds)
     if target != request.target or headers is not request.headers:
         new_request = new_request.evolve(target=target, headers=headers)
     if new_request is not request:
         changes["request"] = new_request
     response = exchange.response
     if response is not None:
-        new_response = _scrub_body(response, scrub, "response", notes, plugin)
-        headers = _scrub_headers(response.headers, scrub)
+        new_response = _scrub_body(response, scrub, "response", notes, plugin, byte_variants)
+        headers = _scrub_headers(response.headers, scrub, holds)
         if headers is not response.headers:
             new_response = new_response.evolve(headers=headers)
         if new_response is not response:
             changes["response"] = new_response
-    new_notes = tuple(Note(n.plugin, n.field, scrub(n.old), scrub(n.new))
-                      for n in exchange.notes)
-    if new_notes != exchange.notes:
-        changes["notes"] = new_notes
-    meta = _scrub_json(dict(exchange.meta), scrub)
-    if meta != dict(exchange.meta):
-        changes["meta"] = meta
+    if any(holds(n.old) or holds(n.new) for n in exchange.notes):
+        new_notes = tuple(Note(n.plugin, n.field, scrub(n.old), scrub(n.new))
+                          for n in exchange.notes)
+        if new_notes != exchange.notes:
+            changes["notes"] = new_notes
+    if exchange.meta:
+        meta = _scrub_json(dict(exchange.meta), scrub)
+        if meta != dict(exchange.meta):
+            changes["meta"] = meta
     return exchange.evolve(**changes) if changes else exchange
+
+
+@functools.lru_cache(maxsize=1024)
+def _forms(secrets: frozenset[str]) -> tuple[tuple[str, ...], tuple[bytes, ...]]:
+    """The forms searched for, longest first, and the same as UTF-8 bytes."""
+    variants = tuple(sorted(
+        {form for s in secrets for form in _variants(s) if form}, key=len, reverse=True))
+    return variants, tuple(v.encode("utf-8", "surrogatepass") for v in variants)
+
+
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
 
 
 @functools.lru_cache(maxsize=4096)
 def _variants(secret: str) -> frozenset[str]:
+    if _UNRESERVED.fullmatch(secret):  # nothing to percent-encode or escape: one form
+        return frozenset((secret,))
     return frozenset({
         secret,
         quote(secret, safe=""),
@@ -128,7 +155,9 @@ def _variants(secret: str) -> frozenset[str]:
     })
 
 
-def _scrub_headers(headers: Headers, scrub: Any) -> Headers:
+def _scrub_headers(headers: Headers, scrub: Any, holds: Any) -> Headers:
+    if not any(holds(v) for _, v in headers):
+        return headers
     values = [scrub(v) for _, v in headers]
     if all(new is old for new, (_, old) in zip(values, headers, strict=True)):
         return headers
@@ -145,13 +174,20 @@ def _scrub_json(value: Any, scrub: Any) -> Any:
     return value
 
 
-def _scrub_body(message: Any, scrub: Any, side: str, notes: list[Note], plugin: str) -> Any:
-    if not message.body or not (is_textual_type(message.mime_type) or message.mime_type == ""
-                                or message.mime_type == "multipart/form-data"):
+def _scrub_body(message: Any, scrub: Any, side: str, notes: list[Note], plugin: str,
+                byte_variants: tuple[bytes, ...]) -> Any:
+    if not message.body:
+        return message
+    mime = message.mime_type
+    if not (is_textual_type(mime) or mime == "" or mime == "multipart/form-data"):
         return message
     try:
         raw = message.decoded()
     except BodyError:
+        return message
+    # in UTF-8 a text holds a string exactly when its bytes hold the string's bytes; a body
+    # that is not UTF-8 is left as it is below anyway
+    if not any(form in raw for form in byte_variants):
         return message
     try:
         text = raw.decode("utf-8")
@@ -165,9 +201,21 @@ def _scrub_body(message: Any, scrub: Any, side: str, notes: list[Note], plugin: 
 
 
 def with_plain_body(message: Any, body: bytes) -> Any:
-    headers = message.headers.without("content-encoding")
-    if "content-length" in headers:
-        headers = headers.with_set("Content-Length", str(len(body)))
+    """`message` with `body` stored as it is: no Content-Encoding, the first Content-Length
+    (if any) set to the new length and later ones dropped, every other field kept."""
+    fields: list[tuple[str, str]] = []
+    length_set = False
+    for name, value in message.headers:
+        lower = name.lower()
+        if lower == "content-encoding":
+            continue
+        if lower == "content-length":
+            if length_set:
+                continue
+            length_set = True
+            value = str(len(body))
+        fields.append((name, value))
+    headers = Headers.from_str_pairs(tuple(fields))
     return message.evolve(body=body, content_encoding="", headers=headers)
 
 
@@ -234,13 +282,36 @@ def redact_json_keys(
     return text
 
 
-def _redact_key(text: str, name: str) -> str | None:
+def redact_json_names(text: str, names: list[str]) -> str | None:
+    """What redact_json_keys gives for JSON `text` once its secret names are known, in order;
+    None when a value under one of them is an object or an array (or cannot be read)."""
+    for name in names:
+        edited = _redact_key(text, name)
+        if edited is None:
+            return None
+        text = edited
+    return text
+
+
+def _redact_key(text: str, name: str, count_check: bool = True) -> str | None:
+    """`text` with the values of key `name` redacted (see redact_json_keys); `count_check`
+    False always takes the search the count stands in for (tests compare the two)."""
     every, compact, spaced, leftover = _key_patterns(name)
     edited = text
+    replaced = 0
     if '":"' in text:
-        edited = compact.sub(f'"{name}":"{REDACTED}"', edited)
+        edited, count = compact.subn(f'"{name}":"{REDACTED}"', edited)
+        replaced += count
     if '": "' in text:
-        edited = spaced.sub(f'"{name}": "{REDACTED}"', edited)
+        edited, count = spaced.subn(f'"{name}": "{REDACTED}"', edited)
+        replaced += count
+    # `leftover` can only match where `"name"` occurs; when the replacements account for every
+    # (greedy, hence maximal) count of non-overlapping occurrences, each other occurrence
+    # overlaps a replaced key at its quote, which a name not starting with a space or ":"
+    # leaves no room for a match in; one count is cheaper than the search
+    if count_check and replaced and not (name[:1].isspace() or name[:1] == ":") \
+            and edited.count(f'"{name}"') == replaced:
+        return edited
     if not leftover.search(edited):
         return edited
     pieces: list[str] = []
@@ -269,14 +340,15 @@ def _redact_key(text: str, name: str) -> str | None:
     return "".join(pieces)
 
 
-def safe_to_scrub_in_place(text: str, secrets: set[str]) -> bool:
-    """Whether searching `secrets` in JSON `text` as written finds what searching them in the
+def safe_to_scrub_in_place(has_backslash: bool, secrets: set[str]) -> bool:
+    """Whether searching `secrets` in a JSON text as written finds what searching them in the
     compact re-encoding of the same value would: true unless a secret looks like a number or
-    (when the text has escapes) holds characters JSON may write in more than one way."""
+    (when the text has escapes: `has_backslash`) holds characters JSON may write in more than
+    one way."""
     for secret in secrets:
         if _NUMBER.fullmatch(secret) or secret.strip("0123456789.eE+-") == "":
             return False
-        if "\\" in text and not _PLAIN_SECRET.fullmatch(secret):
+        if has_backslash and not _PLAIN_SECRET.fullmatch(secret):
             return False
     return True
 
