@@ -233,20 +233,23 @@ def measure(
 
 
 def profile(size: int, folder: Path, mss: int) -> None:
-    """cProfile of reading the capture in-process (reader, link layer, tracker, HTTP)."""
+    """cProfile of `capture --no-redact -o OUT.jsonl` in-process: the reader (link layer,
+    tracker, HTTP) and the JSONL writer, without interpreter start-up and plugins."""
     import cProfile
     import pstats
 
     from observe.capture import pcap_source
+    from observe.formats.jsonl import write_jsonl
     from observe.sources import ReadOptions
     from observe.tally import Tally
 
     capture = generate(folder / f"flickr-{size}.pcap", size, mss)
     profiler = cProfile.Profile()
     tally = Tally()
-    profiler.enable()
-    count = sum(1 for _ in pcap_source.read(capture, ReadOptions(), tally))
-    profiler.disable()
+    with open(folder / f"flickr-{size}.jsonl", "w", encoding="utf-8", newline="\n") as out:
+        profiler.enable()
+        count = write_jsonl(pcap_source.read(capture, ReadOptions(), tally), out)
+        profiler.disable()
     print(f"{count} exchanges; tally {tally.to_dict()}")
     pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
