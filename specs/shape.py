@@ -151,6 +151,8 @@ class Shape:
             locs = self._pending_locs
             self._pending = None
             self._pending_locs = []
+            from specs.shape_columns import fold_column  # imports this module
+
             fold_column(self, pending, locs)
 
     def _add_value(self, value: Any, loc: str) -> None:
@@ -413,6 +415,3 @@ def example_value(key: str | None) -> Any:
     if tag == "b":
         return text == "true"
     return text
-
-
-from specs.shape_columns import fold_column  # noqa: E402  (it needs Shape defined first)

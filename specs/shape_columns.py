@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from heapq import nsmallest
 from itertools import chain, compress, repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from specs.formats import UNIX_SECONDS, detect_column_formats, detect_integer_formats
@@ -37,8 +38,10 @@ if TYPE_CHECKING:
 SMALL = 4  # shorter columns are folded value by value
 
 
-def fold_column(shape: Shape, values: Sequence[Any], locs: Sequence[str]) -> None:
-    """Count `values[i]`, seen at `locs[i]`, into `shape` (see module docstring)."""
+def fold_column(shape: Shape, values: Sequence[Any], locs: Sequence[str],
+                least: str | None = None) -> None:
+    """Count `values[i]`, seen at `locs[i]`, into `shape` (see module docstring); `least` is
+    `min(locs)` when the caller knows it."""
     if len(values) < SMALL:
         add = shape._add_value
         for value, loc in zip(values, locs, strict=True):
@@ -46,14 +49,15 @@ def fold_column(shape: Shape, values: Sequence[Any], locs: Sequence[str]) -> Non
         return
     kinds = set(map(type, values))
     if len(kinds) == 1:
-        _fold_typed(shape, kinds.pop(), values, locs)
+        _fold_typed(shape, kinds.pop(), values, locs, least)
         return
     for kind in kinds:
         mask = [type(value) is kind for value in values]
-        _fold_typed(shape, kind, list(compress(values, mask)), list(compress(locs, mask)))
+        _fold_typed(shape, kind, list(compress(values, mask)), list(compress(locs, mask)), None)
 
 
-def _fold_typed(shape: Shape, kind: type, values: Sequence[Any], locs: Sequence[str]) -> None:
+def _fold_typed(shape: Shape, kind: type, values: Sequence[Any], locs: Sequence[str],
+                least: str | None) -> None:
     folder = _FOLDERS.get(kind)
     if folder is None or len(values) < SMALL:
         add = shape._add_value
@@ -61,11 +65,10 @@ def _fold_typed(shape: Shape, kind: type, values: Sequence[Any], locs: Sequence[
             add(value, loc)
         return
     shape._count += len(values)
-    folder(shape, values, locs)
+    folder(shape, values, locs, least if least is not None else min(locs))
 
 
-def _where(shape: Shape, variant: str, locs: Sequence[str]) -> None:
-    least = min(locs)
+def _where(shape: Shape, variant: str, least: str) -> None:
     where = shape._where
     if least < where.get(variant, NO_WHERE):
         where[variant] = least
@@ -82,13 +85,20 @@ def _example(shape: Shape, key: str) -> None:
 
 
 def _merge_values(shape: Shape, raws: Sequence[str], count_of: Callable[[str], int],
-                  prefix: str) -> None:
-    """Merge distinct scalar keys `prefix + raw` (with their counts) into the capped set."""
+                  prefix: str, smallest: str) -> None:
+    """Merge distinct scalar keys `prefix + raw` (with their counts) into the capped set;
+    `smallest` is at most `min(raws)`."""
     values = shape._values
     if len(values) >= VALUE_CAP:  # full: only keys up to the largest kept one can stay
+        largest = shape._largest
+        if largest is None:
+            largest = shape._largest = max(values)
+        if prefix + smallest > largest:  # every key is new and too large to be kept
+            if raws:
+                shape._overflow = True
+            return
         if not shape._overflow and any(prefix + raw not in values for raw in raws):
             shape._overflow = True
-        largest = max(values)
         if largest.startswith(prefix):
             raws = list(filter(largest[len(prefix):].__ge__, raws))
         elif largest < prefix:
@@ -96,6 +106,8 @@ def _merge_values(shape: Shape, raws: Sequence[str], count_of: Callable[[str], i
     if len(raws) > VALUE_CAP:
         shape._overflow = True
         raws = nsmallest(VALUE_CAP, raws)
+    if not raws:
+        return
     for raw in raws:
         key = prefix + raw
         values[key] = values.get(key, 0) + count_of(raw)
@@ -106,19 +118,21 @@ def _merge_values(shape: Shape, raws: Sequence[str], count_of: Callable[[str], i
     shape._largest = None
 
 
-def _fold_strings(shape: Shape, values: Sequence[str], locs: Sequence[str]) -> None:
+def _fold_strings(shape: Shape, values: Sequence[str], locs: Sequence[str],
+               least: str) -> None:
     n = len(values)
     _bump(shape._types, "string", n)
     counts = Counter(values)
     distinct = list(counts)
-    same, each = detect_column_formats(distinct)
+    lengths = set(map(len, distinct))
+    same, each = detect_column_formats(distinct, lengths)
     kinds = shape._kinds
     formats = shape._formats
     if same:
         _bump(kinds, same[0], n)
         for name in same:
             _bump(formats, name, n)
-        _where(shape, "string:" + same[0], locs)
+        _where(shape, "string:" + same[0], least)
     elif same is not None:  # free text, maybe with empty strings
         empty = counts.get("", 0)
         if empty < n:
@@ -126,9 +140,9 @@ def _fold_strings(shape: Shape, values: Sequence[str], locs: Sequence[str]) -> N
         if empty:
             _bump(kinds, "empty", empty)
         if not empty:
-            _where(shape, "string:text", locs)
+            _where(shape, "string:text", least)
         elif empty == n:
-            _where(shape, "string:empty", locs)
+            _where(shape, "string:empty", least)
         else:
             _where_by_kind(shape, values, locs, {"": "empty"}, "text")
     else:
@@ -144,14 +158,15 @@ def _fold_strings(shape: Shape, values: Sequence[str], locs: Sequence[str]) -> N
             kinds[kind] = kinds.get(kind, 0) + count
             kind_of[text] = kind
         if len(set(kind_of.values())) == 1:
-            _where(shape, "string:" + kind_of[distinct[0]], locs)
+            _where(shape, "string:" + kind_of[distinct[0]], least)
         else:
             _where_by_kind(shape, values, locs, kind_of, "")
-    if max(map(len, distinct)) > VALUE_MAX_LENGTH:
+    if max(lengths) > VALUE_MAX_LENGTH:
         shape._overflow = True
         distinct = [text for text in distinct if len(text) <= VALUE_MAX_LENGTH]
-    _merge_values(shape, distinct, counts.__getitem__, "s:")
-    _example(shape, "s:" + min(counts)[:EXAMPLE_MAX_LENGTH])
+    smallest = min(counts)
+    _merge_values(shape, distinct, counts.__getitem__, "s:", smallest)
+    _example(shape, "s:" + smallest[:EXAMPLE_MAX_LENGTH])
 
 
 def _where_by_kind(shape: Shape, values: Sequence[str], locs: Sequence[str],
@@ -168,7 +183,8 @@ def _where_by_kind(shape: Shape, values: Sequence[str], locs: Sequence[str],
             where[variant] = loc
 
 
-def _fold_integers(shape: Shape, values: Sequence[int], locs: Sequence[str]) -> None:
+def _fold_integers(shape: Shape, values: Sequence[int], locs: Sequence[str],
+               least: str) -> None:
     _bump(shape._types, "integer", len(values))
     counts = Counter(values)
     if max(counts) >= UNIX_SECONDS[0]:  # smaller integers have no format
@@ -178,53 +194,57 @@ def _fold_integers(shape: Shape, values: Sequence[int], locs: Sequence[str]) -> 
                 for name in detect_integer_formats(number):
                     _bump(formats, "int:" + name, count)
     texts = list(map(str, counts))
-    _merge_values(shape, texts, lambda text: counts[int(text)], "i:")
-    _example(shape, "i:" + min(texts))
-    _where(shape, "integer", locs)
+    smallest = min(texts)
+    _merge_values(shape, texts, lambda text: counts[int(text)], "i:", smallest)
+    _example(shape, "i:" + smallest)
+    _where(shape, "integer", least)
 
 
-def _fold_booleans(shape: Shape, values: Sequence[bool], locs: Sequence[str]) -> None:
+def _fold_booleans(shape: Shape, values: Sequence[bool], locs: Sequence[str],
+               least: str) -> None:
     n = len(values)
     _bump(shape._types, "boolean", n)
     trues = values.count(True)
     counts = {"true": trues, "false": n - trues}
     _merge_values(shape, [raw for raw, count in counts.items() if count], counts.__getitem__,
-                  "b:")
+                  "b:", "false" if trues < n else "true")
     _example(shape, "b:false" if trues < n else "b:true")
-    _where(shape, "boolean", locs)
+    _where(shape, "boolean", least)
 
 
-def _fold_floats(shape: Shape, values: Sequence[float], locs: Sequence[str]) -> None:
+def _fold_floats(shape: Shape, values: Sequence[float], locs: Sequence[str],
+               least: str) -> None:
     _bump(shape._types, "number", len(values))
     _example(shape, "n:" + min(map(repr, values)))
-    _where(shape, "number", locs)
+    _where(shape, "number", least)
 
 
-def _fold_nulls(shape: Shape, values: Sequence[None], locs: Sequence[str]) -> None:
+def _fold_nulls(shape: Shape, values: Sequence[None], locs: Sequence[str],
+               least: str) -> None:
     shape._nulls += len(values)
-    _where(shape, "null", locs)
+    _where(shape, "null", least)
 
 
-def _fold_arrays(shape: Shape, values: Sequence[list[Any]], locs: Sequence[str]) -> None:
+def _fold_arrays(shape: Shape, values: Sequence[list[Any]], locs: Sequence[str],
+               least: str) -> None:
     _bump(shape._types, "array", len(values))
-    _where(shape, "array", locs)
+    _where(shape, "array", least)
     items = shape._items
     if items is None:
         items = shape._items = type(shape)()
     flat = list(chain.from_iterable(values))
     if flat:
-        fold_column(items, flat, list(chain.from_iterable(map(repeat, locs, map(len, values)))))
+        lengths = list(map(len, values))
+        flat_locs = list(chain.from_iterable(map(repeat, locs, lengths)))
+        fold_column(items, flat, flat_locs, least if all(lengths) else None)
 
 
-def _fold_objects(shape: Shape, values: Sequence[dict[str, Any]], locs: Sequence[str]) -> None:
+def _fold_objects(shape: Shape, values: Sequence[dict[str, Any]], locs: Sequence[str],
+               least: str) -> None:
     _bump(shape._types, "object", len(values))
-    _where(shape, "object", locs)
-    layouts = set(map(tuple, values))
-    columns: list[tuple[str, Sequence[Any], Sequence[str]]]
-    if len(layouts) == 1:  # every object has the same keys in the same order
-        keys = layouts.pop()
-        columns = [(key, column, locs) for key, column in _by_key(keys, values)]
-    else:
+    _where(shape, "object", least)
+    columns = _same_keys(values, locs, least)
+    if columns is None:
         groups: dict[tuple[str, ...], tuple[list[dict[str, Any]], list[str]]] = {}
         for value, loc in zip(values, locs, strict=True):
             layout = tuple(value)
@@ -243,11 +263,11 @@ def _fold_objects(shape: Shape, values: Sequence[dict[str, Any]], locs: Sequence
                 else:
                     found[0].extend(column)
                     found[1].extend(member_locs)
-        columns = [(key, found[0], found[1]) for key, found in per_key.items()]
+        columns = [(key, found[0], found[1], None) for key, found in per_key.items()]
     properties = shape._properties
     map_values: list[Any] = []
     map_locs: list[str] = []
-    for key, column, column_locs in columns:
+    for key, column, column_locs, column_least in columns:
         child = properties.get(key)
         if child is None:
             if is_id_key(key):
@@ -255,12 +275,34 @@ def _fold_objects(shape: Shape, values: Sequence[dict[str, Any]], locs: Sequence
                 map_locs.extend(column_locs)
                 continue
             child = properties[key] = type(shape)()
-        fold_column(child, column, column_locs)
+        fold_column(child, column, column_locs, column_least)
     if map_values:
         holder = shape._map_values
         if holder is None:
             holder = shape._map_values = type(shape)()
         fold_column(holder, map_values, map_locs)
+
+
+Columns = list[tuple[str, Sequence[Any], Sequence[str], "str | None"]]
+
+
+def _same_keys(objects: Sequence[dict[str, Any]], locs: Sequence[str],
+               least: str) -> Columns | None:
+    """(key, values, locs, least) per key when every object has the keys of the first one
+    (in any order), else None."""
+    keys = tuple(objects[0])
+    if set(map(len, objects)) != {len(keys)}:
+        return None
+    if not keys:
+        return []
+    try:
+        rows = list(map(itemgetter(*keys), objects))
+    except KeyError:
+        return None
+    if len(keys) == 1:  # itemgetter of one key gives the value itself
+        return [(keys[0], rows, locs, least)]
+    return [(key, column, locs, least)
+            for key, column in zip(keys, zip(*rows, strict=True), strict=True)]
 
 
 def _by_key(keys: tuple[str, ...], objects: Sequence[dict[str, Any]]) -> Iterator[

@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
+from observe.encoding import is_json_type, mime_type_of
 from observe.errors import BodyError
 from observe.exchange import Exchange, Message
 from plugins.redaction import is_secret_name as _is_secret_name
@@ -63,13 +64,20 @@ def _shapes_from(data: Mapping[str, Any]) -> dict[str, Shape]:
     return {key: Shape.from_dict(value) for key, value in data.items()}
 
 
+@lru_cache(maxsize=1024)
+def _media(content_type: str | None) -> tuple[str, bool]:
+    """(media type or application/octet-stream, is JSON) of a Content-Type value."""
+    mime = mime_type_of(content_type)
+    return mime or "application/octet-stream", is_json_type(mime)
+
+
 def body_value(message: Message) -> tuple[str, Any, bool]:
     """(media type, value to summarise or None, decodable) for a message body."""
-    mime = message.mime_type or "application/octet-stream"
     if not message.body:
         return "", None, True
+    mime, is_json = _media(message.headers.get("content-type"))
     try:
-        if message.is_json:
+        if is_json:
             return mime, message.json(), True
         if mime == "application/x-www-form-urlencoded":
             return mime, dict(parse_qsl(message.text(), keep_blank_values=True)), True
@@ -190,34 +198,48 @@ class OperationSummary:
 
     # --- folding one exchange in -------------------------------------------------------------
 
-    def add(self, exchange: Exchange, loc: str, placeholders: tuple[tuple[int, str], ...]) -> None:
+    def add(self, exchange: Exchange, loc: str, placeholders: tuple[tuple[int, str], ...]) -> int:
+        """Fold one exchange in (the per-exchange hot path: name classes and media types are
+        memoised, values are queued on their shapes by `Shape.add`); returns the estimated
+        size of the body values it queued (see `ApiSummary.add`)."""
         request = exchange.request
         meta = exchange.meta
         self.count += 1
         if meta.get("path_fixed"):
             self.fixed += 1
         server = meta.get("server") or f"{request.scheme}://{request.authority or request.host}"
-        bump(self.servers, str(server))
-        for key, target in (("operation_id", self.operation_ids), ("tag", self.tags)):
-            if meta.get(key):
-                bump(target, str(meta[key]))
+        counts = self.servers
+        server = str(server)
+        counts[server] = counts.get(server, 0) + 1
+        operation_id = meta.get("operation_id")
+        if operation_id:
+            counts = self.operation_ids
+            operation_id = str(operation_id)
+            counts[operation_id] = counts.get(operation_id, 0) + 1
+        tag = meta.get("tag")
+        if tag:
+            counts = self.tags
+            tag = str(tag)
+            counts[tag] = counts.get(tag, 0) + 1
         for position, raw in placeholders:
             _shape(self.path_values, str(position)).add(raw, loc)
-        self._add_query(request.query, loc, meta)
-        self._add_headers(exchange, loc)
-        self._add_security(exchange)
-        mime, value, decodable = body_value(request)
-        if mime:
+        self._add_query(query_pairs(request.target), loc, meta)
+        authorization = self._add_headers(exchange, loc)
+        self._add_security(exchange, authorization)
+        queued = 0
+        if request.body:
+            mime, value, decodable = body_value(request)
             if not decodable:
                 bump(self.undecodable, mime)
             elif value is not None:
                 _shape(self.bodies, mime).add(value, loc)
+                queued += _queued_size(request)
             else:
                 _shape(self.bodies, mime).count += 1
         response = exchange.response
         if response is None:
             bump(self.no_response, exchange.incomplete or "no response")
-            return
+            return queued
         status = str(response.status)
         summary = self.responses.get(status)
         if summary is None:
@@ -226,30 +248,47 @@ class OperationSummary:
         if response.reason:
             bump(summary.reasons, response.reason)
         for name, value in response.headers:
-            lower = name.lower()
-            if lower in API_RESPONSE_HEADERS or (lower.startswith("x-") and
-                                                 not is_secret_name(lower)):
+            lower = _response_header_param(name)
+            if lower is not None:
                 _shape(summary.headers, lower).add(value, loc)
-        mime, value, decodable = body_value(response)
-        if mime:
+        if response.body:
+            mime, value, decodable = body_value(response)
             if not decodable:
                 bump(summary.undecodable, mime)
             elif value is not None:
                 _shape(summary.bodies, mime).add(value, loc)
+                queued += _queued_size(response)
             else:
                 _shape(summary.bodies, mime).count += 1
         hints = meta.get("format_hints")
         if hints:
+            counts = self.hints
             for pointer, name in hints.items():
-                bump(self.hints, f"{status}\t{pointer}\t{name}")
+                key = f"{status}\t{pointer}\t{name}"
+                counts[key] = counts.get(key, 0) + 1
+        return queued
+
+    def flush(self) -> None:
+        """Fold every value its shapes have queued."""
+        for shapes in (self.path_values, self.query, self.headers, self.cookies, self.bodies):
+            for shape in shapes.values():
+                shape.flush()
+        for response in self.responses.values():
+            for shapes in (response.bodies, response.headers):
+                for shape in shapes.values():
+                    shape.flush()
 
     def _add_query(self, query: list[tuple[str, str]], loc: str, meta: Mapping[str, Any]) -> None:
         seen = set()
+        shapes = self.query
         for name, value in query:
             if is_secret_name(name):
                 bump(self.security, f"apiKey:query:{name}")
                 continue
-            _shape(self.query, name).add(value, loc)
+            shape = shapes.get(name)
+            if shape is None:
+                shape = shapes[name] = Shape()
+            shape.add(value, loc)
             if name not in seen:
                 seen.add(name)
                 bump(self.present, name)
@@ -258,38 +297,97 @@ class OperationSummary:
             for name, fmt in param_hints.items():
                 bump(self.hints, f"query\t{name}\t{fmt}")
 
-    def _add_headers(self, exchange: Exchange, loc: str) -> None:
+    def _add_headers(self, exchange: Exchange, loc: str) -> str | None:
+        """Header parameters, cookies and header API keys; returns the Authorization value."""
+        authorization = None
         for name, value in exchange.request.headers:
-            lower = name.lower()
-            if lower == "cookie":
+            role, lower = _request_header_role(name)
+            if role == _SKIP:
+                continue
+            if role == _PARAMETER:
+                _shape(self.headers, lower).add(value, loc)
+            elif role == _AUTHORIZATION:
+                if authorization is None:
+                    authorization = value
+            elif role == _COOKIE:
                 for piece in value.split(";"):
                     cookie = piece.strip().partition("=")[0]
                     if cookie:
                         _shape(self.cookies, cookie).add("REDACTED", loc)
-                continue
-            if lower in STANDARD_HEADERS or lower.startswith(BROWSER_HEADER_PREFIXES):
-                continue
-            if is_secret_name(lower):
+            else:
                 bump(self.security, f"apiKey:header:{lower}")
-                continue
-            _shape(self.headers, lower).add(value, loc)
+        return authorization
 
-    def _add_security(self, exchange: Exchange) -> None:
-        authorization = exchange.request.headers.get("authorization")
+    def _add_security(self, exchange: Exchange, authorization: str | None) -> None:
         if authorization:
             scheme = authorization.strip().partition(" ")[0].lower()
             bump(self.security, "http:" + (scheme or "unknown"))
-        names = exchange.meta.get("security")
+        meta = exchange.meta
+        names = meta.get("security")
         if isinstance(names, str):
             names = [names]
-        for name in names or ():
-            bump(self.security, f"plugin:{name}")
-        schemes = exchange.meta.get("security_schemes")
+        if names:
+            counts = self.security
+            for name in names:
+                key = f"plugin:{name}"
+                counts[key] = counts.get(key, 0) + 1
+        schemes = meta.get("security_schemes")
         if isinstance(schemes, Mapping):
+            known = self.security_schemes
             for name, scheme in schemes.items():
                 text = _scheme_text(scheme)
-                self.security_schemes[str(name)] = min(
-                    text, self.security_schemes.get(str(name), text))
+                name = str(name)
+                current = known.get(name)
+                if current is None or text < current:
+                    known[name] = text
+
+
+_SKIP, _PARAMETER, _AUTHORIZATION, _COOKIE, _SECRET = range(5)
+
+
+@lru_cache(maxsize=4096)
+def _request_header_role(name: str) -> tuple[int, str]:
+    """What a request header is to the summary, and its lower-cased name (memoised)."""
+    lower = name.lower()
+    if lower == "cookie":
+        return _COOKIE, lower
+    if lower == "authorization":
+        return _AUTHORIZATION, lower
+    if lower in STANDARD_HEADERS or lower.startswith(BROWSER_HEADER_PREFIXES):
+        return _SKIP, lower
+    if is_secret_name(lower):
+        return _SECRET, lower
+    return _PARAMETER, lower
+
+
+@lru_cache(maxsize=4096)
+def _response_header_param(name: str) -> str | None:
+    """The lower-cased name of a response header that is part of the contract, else None."""
+    lower = name.lower()
+    if lower in API_RESPONSE_HEADERS or (lower.startswith("x-") and not is_secret_name(lower)):
+        return lower
+    return None
+
+
+def _queued_size(message: Message) -> int:
+    """Rough size of a queued body value: its bytes, 8x when they are compressed."""
+    return len(message.body) << 3 if message.content_encoding else len(message.body)
+
+
+def query_pairs(target: str) -> list[tuple[str, str]]:
+    """`Request.query` of a request target (the same pairs as `parse_qsl(...,
+    keep_blank_values=True)`, without its per-field unquoting when nothing is escaped)."""
+    query = target.partition("?")[2]
+    if not query:
+        return []
+    if "%" in query or "+" in query:
+        return parse_qsl(query, keep_blank_values=True)
+    out = []
+    for piece in query.split("&"):
+        if piece:
+            name, _, value = piece.partition("=")
+            out.append((name, value))
+    return out
 
 
 _SCHEME_TEXTS: list[tuple[Any, str]] = []  # a few recent (scheme, canonical JSON) pairs
@@ -313,13 +411,20 @@ def _shape(shapes: dict[str, Shape], key: str) -> Shape:
     return shape
 
 
-class ApiSummary:
-    """Operation summaries keyed by `"METHOD path-key"`; the unit that is merged and saved."""
+QUEUED_BYTES = 4 << 20  # body bytes queued (`Shape.add`) before every shape is folded
 
-    __slots__ = ("operations",)
+
+class ApiSummary:
+    """Operation summaries keyed by `"METHOD path-key"`; the unit that is merged and saved.
+
+    Memory stays bounded: each shape queues at most `specs.shape.BATCH` values, and when the
+    bodies queued across all shapes reach `QUEUED_BYTES`, every shape is folded (`flush`)."""
+
+    __slots__ = ("_queued", "operations")
 
     def __init__(self) -> None:
         self.operations: dict[str, OperationSummary] = {}
+        self._queued = 0
 
     def add(self, exchange: Exchange, loc: str = "") -> None:
         request = exchange.request
@@ -331,7 +436,19 @@ class ApiSummary:
         operation = self.operations.get(op_key)
         if operation is None:
             operation = self.operations[op_key] = OperationSummary()
-        operation.add(exchange, loc, placeholders)
+        queued = operation.add(exchange, loc, placeholders)
+        if queued:
+            queued += self._queued
+            if queued >= QUEUED_BYTES:
+                self.flush()
+                queued = 0
+            self._queued = queued
+
+    def flush(self) -> None:
+        """Fold every queued value (reading any summary field does that too)."""
+        for operation in self.operations.values():
+            operation.flush()
+        self._queued = 0
 
     def merge(self, other: ApiSummary) -> ApiSummary:
         out = ApiSummary()
