@@ -137,7 +137,7 @@ def build_exchange(
         "body": b"".join(request.body),
         "content_encoding": content_coding(request),
         "http_version": request.version,
-        "trailers": headers_of(request.trailers),
+        "trailers": headers_of(request.trailers) if request.trailers else EMPTY_HEADERS,
         "method": request.method,
         "scheme": "http",
         "authority": authority,
@@ -159,7 +159,7 @@ def build_exchange(
             "body": b"".join(response.body),
             "content_encoding": content_coding(response),
             "http_version": response.version,
-            "trailers": headers_of(response.trailers),
+            "trailers": headers_of(response.trailers) if response.trailers else EMPTY_HEADERS,
             "status": response.status,
             "reason": text(response.reason),
         })

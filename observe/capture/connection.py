@@ -29,6 +29,7 @@ from typing import Protocol
 from observe.capture.http1 import NO_BODY, NORMAL, STOP, MessageReader
 from observe.capture.messages import Message
 from observe.capture.reassembly import HalfStream, seq_before
+from observe.exchange import Endpoint
 from observe.tally import Tally
 
 UNSURE_PAIRING = "uncertain request/response pairing after a gap"
@@ -60,6 +61,7 @@ class Connection:
         "client_stream",
         "dead",
         "desynced",
+        "endpoints",
         "fin_seen",
         "keys",
         "last_ts",
@@ -88,8 +90,10 @@ class Connection:
         self.client = client
         self.server = server
         self.keys = ((*client, *server), (*server, *client))
-        # both directions' 4-tuples as IPv4 packets carry them (set by the tracker)
+        # both directions' 4-tuples as IPv4 packets carry them, and the client and server
+        # `Endpoint`s of its exchanges (both set by the tracker)
         self.raw_keys: tuple[bytes | None, bytes | None] = (None, None)
+        self.endpoints: tuple[Endpoint, Endpoint] | None = None
         self.requests = MessageReader(True, self, resyncing=not in_step, max_body=max_body)
         self.responses = MessageReader(False, self, resyncing=not in_step, max_body=max_body)
         self.client_stream = HalfStream(self.requests, max_pending)

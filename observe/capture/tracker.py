@@ -311,10 +311,12 @@ class ConnectionTracker:
             return
         origin = make_origin(self.kind, self.location, self._index)
         self._index += 1
-        self._ready.append(build_exchange(
-            request, response, authority, self._endpoint(connection.client),
-            self._endpoint(connection.server), origin,
-        ))
+        endpoints = connection.endpoints
+        if endpoints is None:
+            endpoints = connection.endpoints = (
+                self._endpoint(connection.client), self._endpoint(connection.server),
+            )
+        self._ready.append(build_exchange(request, response, authority, *endpoints, origin))
 
     def _wanted(self, authority: str, port: int) -> bool:
         host = authority.rsplit("@", 1)[-1]
