@@ -19,12 +19,11 @@ Two paths give the same result: `redact_reference` parses, walks and re-encodes 
 `redact` (the one used) first checks, with a few C-level scans, whether the target, headers and
 bodies can name anything secret at all (every secret name contains one of `_FRAGMENTS`) and
 returns the exchange itself when not; JSON bodies get their secret values replaced in the text
-(plugins.redaction_fast.BodyScanner, which remembers what identical bodies came to), and
-whatever that cannot do safely (secret keys holding objects, escaped key names, other
-charsets, XML) goes to the reference code. A plain query is redacted and its secrets collected
-in one pass (`plain_query`); header fields' results are remembered per (name, value). The only
-differences: a redacted JSON body keeps its formatting, and JSON that does not parse (cut
-short, JSONP served as application/json) is redacted too where the reference leaves it.
+(plugins.redaction_fast), and whatever that cannot do safely (secret keys holding objects,
+escaped key names, other charsets, XML) goes to the reference code. The only differences: a
+redacted JSON body keeps its formatting, and JSON that does not parse (cut short, JSONP served
+as application/json) is redacted too where the reference leaves it. Remembered (pure, bounded):
+body outcomes per identical body, header fields per (name, value), names per name.
 
 Invariants:
 1. Pure: the result depends only on the exchange and the configured names; idempotent.
@@ -52,14 +51,16 @@ from plugins.base import Plugin, check_keys, string_list
 from plugins.params import FORM, MULTIPART, body_kind, edit_pairs, edit_params, edit_query
 from plugins.redaction_fast import JSONP, KEEP, NOT_SCRUBBED, PARSE, BodyScanner, plain_query
 from plugins.secret_values import (
-    AUTH_PARAM,
     REDACTED,
+    header_secrets,
     redact_authorization,
     redact_cookie,
     redact_set_cookie,
     safe_to_scrub_in_place,
+    scrub_changes,
     scrub_secret_values,
     with_plain_body,
+    worth_scrubbing,
 )
 
 PLUGIN = "redact"
@@ -76,7 +77,6 @@ _SECRET_PARTS = ("token", "secret", "passw", "signature", "apikey", "api_key", "
                  "session", "cookie")
 _SECRET_PREFIXES = ("oauth_", "oauth-")
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-_MIN_SCRUB_LENGTH = 6
 _NOT_PARSED = object()
 # every secret name, lower-cased, contains one of these (checked below): a text without any of
 # them names nothing secret
@@ -119,12 +119,19 @@ class Redactor:
         # could spell (or an empty one) leaves every exchange to the reference path
         self.fast = all(e and not set(e) <= _BETWEEN_TOKENS for e in self._extra)
         self._special: dict[str, bool] = {}
+        self._names: dict[str, bool] = {}  # is_secret, remembered
         self._bodies = BodyScanner(self._fragments, self.is_secret)
         self._fields: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
 
     def is_secret(self, name: str) -> bool:
-        return (bool(self._extra) and name.strip().lower() in self._extra) or \
-            _builtin_secret_name(name)
+        known = self._names.get(name)
+        if known is None:
+            known = (bool(self._extra) and name.strip().lower() in self._extra) or \
+                _builtin_secret_name(name)
+            if len(self._names) >= _MEMO_FIELDS:
+                self._names.clear()
+            self._names[name] = known
+        return known
 
     # --- single values -------------------------------------------------------------------
 
@@ -193,35 +200,43 @@ class Redactor:
         if not self.fast:
             return self.redact_reference(exchange)
         request, response = exchange.request, exchange.response
-        in_target = self._may_hold_secret(request.target)
         in_headers = self._headers_may_hold(request.headers)
         in_response_headers = response is not None and self._headers_may_hold(response.headers)
         secrets: set[str] = set()
-        target: str | None = None
-        plain = in_target and not request.body and plain_query(request.target, self.is_secret)
-        if plain:
+        notes: list[Note] = []
+        # a plain query without a body: redacted and its secrets collected in one pass (what
+        # the checks below give when no name in it is secret: nothing)
+        plain = None if request.body else plain_query(request.target, self.is_secret)
+        if plain is not None:
             target, found = plain
             if in_headers or in_response_headers:
                 found += self._header_secrets(exchange, in_headers, in_response_headers)
-            secrets = _worth_scrubbing(found)
-        elif in_target or in_headers or in_response_headers or request.body:
-            secrets = self._collect_secrets(exchange, in_headers, in_response_headers,
-                                            in_target or bool(request.body))
-        notes: list[Note] = []
-        if in_target or "@" in request.authority:
-            request = self._redact_url(request, notes, target)
+            if found:
+                secrets = worth_scrubbing(found)
+            if target is not request.target or "@" in request.authority:
+                request = self._redact_url(request, notes, target)
+        else:
+            in_target = self._may_hold_secret(request.target)
+            if in_target or in_headers or in_response_headers or request.body:
+                secrets = self._collect_secrets(exchange, in_headers, in_response_headers,
+                                                in_target or bool(request.body))
+            if in_target or "@" in request.authority:
+                request = self._redact_url(request, notes)
         request = self._redact_message(request, "request", notes, in_headers, secrets)
         if response is not None:
             response = self._redact_message(response, "response", notes, in_response_headers,
                                             secrets)
-        result = exchange
-        if request is not exchange.request or response is not exchange.response:
-            result = exchange.evolve(request=request, response=response)
+        changes: dict[str, Any] = {}
+        if request is not exchange.request:
+            changes["request"] = request
+        if response is not exchange.response:
+            changes["response"] = response
         if secrets:
-            result = scrub_secret_values(result, secrets, notes, PLUGIN)
+            changes.update(scrub_changes(request, response, exchange.notes, exchange.meta,
+                                         secrets, notes, PLUGIN))
         if notes:
-            result = result.evolve(notes=(*result.notes, *notes))
-        return result
+            changes["notes"] = (*changes.get("notes", exchange.notes), *notes)
+        return exchange.evolve(**changes) if changes else exchange
 
     def _may_hold_secret(self, target: str) -> bool:
         """False when no query or fragment parameter of `target` can have a secret name."""
@@ -251,7 +266,7 @@ class Redactor:
         if "@" in authority:
             authority = f"{REDACTED}@{authority.rsplit('@', 1)[1]}"
         if target != request.target or authority != request.authority:
-            notes.append(Note(PLUGIN, "request.target", "credentials in URL", REDACTED))
+            notes.append(_URL_NOTE)
             request = request.evolve(target=target, authority=authority)
         return request
 
@@ -289,7 +304,7 @@ class Redactor:
                 name, _, raw_value = piece.partition("=")
                 if self.is_secret(unquote_plus(name)) and name.lower() not in NOT_SCRUBBED:
                     found.add(raw_value)
-        return _worth_scrubbing(found)
+        return worth_scrubbing(found)
 
     def _header_secrets(self, exchange: Exchange, request_headers: bool,
                         response_headers: bool) -> list[str]:
@@ -311,22 +326,10 @@ class Redactor:
             return known
         name, value = field
         new = self.redact_value(name, value)
-        found: list[str] = []
-        if new != value:
-            lower = name.lower()
-            if lower in ("authorization", "proxy-authorization"):
-                credential = value.strip().partition(" ")[2].strip()
-                if REDACTED not in credential:  # not an already redacted header
-                    found.append(credential)
-                found.extend(m.group(2).strip('"') for m in AUTH_PARAM.finditer(value))
-            elif lower in ("cookie", "set-cookie"):
-                for piece in value.split(";")[: None if lower == "cookie" else 1]:
-                    found.append(piece.partition("=")[2].strip())
-            elif self.is_secret(name):
-                found.append(value.strip())
+        found = () if new == value else header_secrets(name, value, self.is_secret(name))
         if len(self._fields) >= _MEMO_FIELDS:
             self._fields.clear()
-        known = self._fields[field] = (new, tuple(found))
+        known = self._fields[field] = (new, found)
         return known
 
     def _redact_message(self, message: Any, side: str, notes: list[Note],
@@ -348,7 +351,7 @@ class Redactor:
                 return _remove_body(message, side, notes)
             edited = edit_params(message, self._edit_param)
             if edited is not message:
-                notes.append(Note(PLUGIN, f"{side}.body", _encoding_word(message), REDACTED))
+                notes.append(_body_note(side, message.content_encoding))
             return edited
         if secrets is not None:
             return self._fast_text_body(message, side, notes, secrets)
@@ -366,7 +369,7 @@ class Redactor:
             return message
         if outcome is PARSE or (secrets and not safe_to_scrub_in_place(outcome[1], secrets)):
             return self._redact_text_body(message, side, notes)
-        notes.append(Note(PLUGIN, f"{side}.body", _encoding_word(message), REDACTED))
+        notes.append(_body_note(side, message.content_encoding))
         return with_plain_body(message, outcome[0])
 
     def _redact_text_body(self, message: Any, side: str, notes: list[Note]) -> Any:
@@ -388,7 +391,7 @@ class Redactor:
                 redacted = self.redact_json(value)
                 if redacted is value:
                     return message
-                notes.append(Note(PLUGIN, f"{side}.body", _encoding_word(message), REDACTED))
+                notes.append(_body_note(side, message.content_encoding))
                 body = json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
                 return with_plain_body(message, body.encode("utf-8"))
         try:
@@ -398,7 +401,7 @@ class Redactor:
         new = self._redact_text(text, mime)
         if new == text:
             return message
-        notes.append(Note(PLUGIN, f"{side}.body", _encoding_word(message), REDACTED))
+        notes.append(_body_note(side, message.content_encoding))
         return with_plain_body(message, new.encode("utf-8"))
 
     def _redact_text(self, text: str, mime: str) -> str:
@@ -445,12 +448,6 @@ class Redactor:
         return '<?xml version="1.0" encoding="utf-8" ?>\n' + ET.tostring(root, encoding="unicode")
 
 
-def _worth_scrubbing(found: Iterable[str]) -> set[str]:
-    """The values the value pass searches for: not short, not numbers, not placeholders."""
-    return {s for s in found
-            if len(s) >= _MIN_SCRUB_LENGTH and s not in REDACTED and not s.isdigit()}
-
-
 def _redact_all(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _redact_all(v) for k, v in value.items()}
@@ -463,10 +460,15 @@ def _redact_all(value: Any) -> Any:
     return REDACTED
 
 
-def _encoding_word(message: Message) -> str:
-    if message.content_encoding:
-        return f"credentials in {message.content_encoding} body (stored decoded)"
-    return "credentials in body"
+_URL_NOTE = Note(PLUGIN, "request.target", "credentials in URL", REDACTED)
+
+
+@functools.lru_cache(maxsize=64)
+def _body_note(side: str, content_encoding: str) -> Note:
+    """The note on a redacted body (notes are values: one shared instance is as good)."""
+    word = f"credentials in {content_encoding} body (stored decoded)" if content_encoding \
+        else "credentials in body"
+    return Note(PLUGIN, f"{side}.body", word, REDACTED)
 
 
 def _remove_body(message: Any, side: str, notes: list[Note]) -> Any:

@@ -179,5 +179,5 @@ def plain_query(target: str, is_secret: Callable[[str], bool]) -> tuple[str, lis
                 pieces[index] = f"{name}={REDACTED}"
                 changed = True
     if not changed:
-        return target, found
+        return target, found  # the same object: the caller tells "unchanged" by identity
     return f"{path}?{'&'.join(p for p in pieces if p)}", found

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 from observe.encoding import is_textual_type
 from observe.errors import BodyError
-from observe.exchange import Exchange, Note
+from observe.exchange import Exchange, Note, Request, Response
 from observe.headers import Headers
 
 REDACTED = "REDACTED"
@@ -73,17 +74,61 @@ def redact_set_cookie(value: str) -> str:
     return head + sep + attributes
 
 
+def header_secrets(name: str, value: str, secret_name: bool) -> tuple[str, ...]:
+    """The secret values a header field holds, given that redaction changes it (for the value
+    pass); `secret_name`: whether `name` itself is a secret name."""
+    lower = name.lower()
+    found: list[str] = []
+    if lower in ("authorization", "proxy-authorization"):
+        credential = value.strip().partition(" ")[2].strip()
+        if REDACTED not in credential:  # not an already redacted header
+            found.append(credential)
+        found.extend(m.group(2).strip('"') for m in AUTH_PARAM.finditer(value))
+    elif lower in ("cookie", "set-cookie"):
+        for piece in value.split(";")[: None if lower == "cookie" else 1]:
+            found.append(piece.partition("=")[2].strip())
+    elif secret_name:
+        found.append(value.strip())
+    return tuple(found)
+
+
 # --- the value pass ----------------------------------------------------------------------------
+
+_MIN_SCRUB_LENGTH = 6
+
+
+def worth_scrubbing(found: Iterable[str]) -> set[str]:
+    """The values the value pass searches for: not short, not numbers, not placeholders."""
+    return {s for s in found
+            if len(s) >= _MIN_SCRUB_LENGTH and s not in REDACTED and not s.isdigit()}
+
 
 
 def scrub_secret_values(
     exchange: Exchange, secrets: set[str], notes: list[Note], plugin: str
 ) -> Exchange:
-    """Every other occurrence of `secrets` (raw, percent-encoded, JSON-escaped) replaced.
+    """Every other occurrence of `secrets` (raw, percent-encoded, JSON-escaped) replaced."""
+    changes = scrub_changes(exchange.request, exchange.response, exchange.notes,
+                            exchange.meta, secrets, notes, plugin)
+    return exchange.evolve(**changes) if changes else exchange
+
+
+def scrub_changes(request: Request, response: Response | None, old_notes: tuple[Note, ...],
+                  meta: Mapping[str, Any], secrets: set[str], notes: list[Note],
+                  plugin: str) -> dict[str, Any]:
+    """What `scrub_secret_values` changes in an exchange made of these parts, as
+    `Exchange.evolve` arguments (only the fields that change).
 
     Each field is first checked with plain substring tests (the body as bytes, without
     decoding it) and only rebuilt when one of the forms occurs in it."""
-    variants, byte_variants = _forms(frozenset(secrets))
+    if len(secrets) == 1:
+        (secret,) = secrets
+        if _UNRESERVED.fullmatch(secret):  # the common case: one form, no sorting, no cache
+            variants, byte_variants = (secret,), (secret.encode("ascii"),)
+        else:
+            variants, byte_variants = _forms(frozenset(secrets))
+    else:
+        variants, byte_variants = _forms(frozenset(secrets))
 
     def scrub(text: str) -> str:
         for form in variants:
@@ -102,7 +147,6 @@ def scrub_secret_values(
             return any(form in text for form in variants)
 
     changes: dict[str, Any] = {}
-    request = exchange.request
     new_request = _scrub_body(request, scrub, "request", notes, plugin, byte_variants)
     target = scrub(request.target) if holds(request.target) else request.target
     headers = _scrub_headers(request.headers, scrub, holds)
@@ -110,7 +154,6 @@ def scrub_secret_values(
         new_request = new_request.evolve(target=target, headers=headers)
     if new_request is not request:
         changes["request"] = new_request
-    response = exchange.response
     if response is not None:
         new_response = _scrub_body(response, scrub, "response", notes, plugin, byte_variants)
         headers = _scrub_headers(response.headers, scrub, holds)
@@ -118,16 +161,16 @@ def scrub_secret_values(
             new_response = new_response.evolve(headers=headers)
         if new_response is not response:
             changes["response"] = new_response
-    if any(holds(n.old) or holds(n.new) for n in exchange.notes):
+    if any(holds(n.old) or holds(n.new) for n in old_notes):
         new_notes = tuple(Note(n.plugin, n.field, scrub(n.old), scrub(n.new))
-                          for n in exchange.notes)
-        if new_notes != exchange.notes:
+                          for n in old_notes)
+        if new_notes != old_notes:
             changes["notes"] = new_notes
-    if exchange.meta:
-        meta = _scrub_json(dict(exchange.meta), scrub)
-        if meta != dict(exchange.meta):
-            changes["meta"] = meta
-    return exchange.evolve(**changes) if changes else exchange
+    if meta:
+        new_meta = _scrub_json(dict(meta), scrub)
+        if new_meta != dict(meta):
+            changes["meta"] = new_meta
+    return changes
 
 
 @functools.lru_cache(maxsize=1024)
@@ -139,6 +182,7 @@ def _forms(secrets: frozenset[str]) -> tuple[tuple[str, ...], tuple[bytes, ...]]
 
 
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+_VALUE = operator.itemgetter(1)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -156,7 +200,8 @@ def _variants(secret: str) -> frozenset[str]:
 
 
 def _scrub_headers(headers: Headers, scrub: Any, holds: Any) -> Headers:
-    if not any(holds(v) for _, v in headers):
+    # a form in one value is in all of them joined: one test for the usual "none"
+    if not holds("\n".join(map(_VALUE, headers))):
         return headers
     values = [scrub(v) for _, v in headers]
     if all(new is old for new, (_, old) in zip(values, headers, strict=True)):
