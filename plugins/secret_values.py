@@ -121,12 +121,11 @@ def scrub_changes(request: Request, response: Response | None, old_notes: tuple[
 
     Each field is first checked with plain substring tests (the body as bytes, without
     decoding it) and only rebuilt when one of the forms occurs in it."""
-    if len(secrets) == 1:
-        (secret,) = secrets
-        if _UNRESERVED.fullmatch(secret):  # the common case: one form, no sorting, no cache
-            variants, byte_variants = (secret,), (secret.encode("ascii"),)
-        else:
-            variants, byte_variants = _forms(frozenset(secrets))
+    variants: tuple[str, ...]
+    byte_variants: tuple[bytes, ...]
+    single = next(iter(secrets)) if len(secrets) == 1 else None
+    if single is not None and _UNRESERVED.fullmatch(single):  # one form: no sort, no cache
+        variants, byte_variants = (single,), (single.encode("ascii"),)
     else:
         variants, byte_variants = _forms(frozenset(secrets))
 
