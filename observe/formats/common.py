@@ -11,6 +11,8 @@ Invariants:
    about a chunk plus the value being decoded (a value cut by a chunk boundary is re-read with a
    read size that doubles, so a value of n bytes costs O(n)); it accepts exactly what `json.loads`
    accepts, with the same one-line errors (`TruncatedInputError` when the text ends early).
+   Array items are decoded by orjson when the buffer shows where an item ends (the next item
+   starts with the same text) and orjson gives exactly json's value; otherwise by json.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
+
+import orjson
 
 from observe.encoding import DEFAULT_DECODED_LIMIT, charset_of, decode_content
 from observe.errors import BodyDecodeError, BodyTooLargeError, InputError, TruncatedInputError
@@ -79,6 +83,10 @@ def read_text_document(path: Path) -> str:
 
 
 READ_CHUNK = 1 << 16
+_MISS = object()
+_PREFIX = 20  # the text an array item starts with, looked for to find where it ends
+_DIGITS_TO_ZERO = bytes(0x30 if 0x30 <= b <= 0x39 else 0x2E for b in range(256))
+_LONG_RUN = b"0" * 19  # orjson reads integers of 19+ digits as floats, json as ints
 _skip_space = re.compile(r"[ \t\n\r]*").match  # always matches
 _NEAR_END = 16  # a decode error this close to the buffer's end may be a value cut by a chunk end
 
@@ -203,7 +211,39 @@ class JsonStream:
     def items(self) -> Iterator[Any]:
         """The items of the array that starts here, each decoded whole."""
         for _ in self._elements("[", "]"):
+            if self.peek() == "{":
+                value = self._object_by_orjson()
+                if value is not _MISS:
+                    yield value
+                    continue
             yield self.value()
+
+    def _object_by_orjson(self) -> Any:
+        """The object that starts here, decoded by orjson, when the buffer already holds the
+        start of the next item and it begins with the same text (HAR entries do): the text
+        between is then tried as one JSON value. A valid JSON text is exactly one value, so
+        when orjson accepts it, it is this object, whole; anything else (a cut, a value orjson
+        would read differently from json: long integers, NaN, lone surrogates) gives _MISS and
+        `value()` decodes it as before."""
+        buf, start = self.buf, self.pos
+        prefix = buf[start:start + _PREFIX]
+        if len(prefix) < _PREFIX:
+            return _MISS
+        following = buf.find(prefix, start + 1)
+        if following < 0:
+            return _MISS
+        piece = buf[start:following].rstrip()
+        if not piece.endswith(","):
+            return _MISS
+        raw = piece[:-1].encode("utf-8", "surrogatepass")
+        if _LONG_RUN in raw.translate(_DIGITS_TO_ZERO):
+            return _MISS
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return _MISS
+        self.pos = start + len(piece) - 1
+        return value
 
     def skip(self) -> None:
         """Pass over the next value; a container item by item (memory: its largest item)."""
