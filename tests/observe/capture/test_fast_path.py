@@ -175,3 +175,35 @@ def test_corpus_captures_agree() -> None:
         fast, fast_tally, general, general_tally = read_both(corpus_path("pcap", name))
         assert fast == general, name
         assert fast_tally == general_tally, name
+
+
+def test_a_fin_seen_before_the_last_data_sends_that_data_through_the_general_path(
+    tmp_path: Path,
+) -> None:
+    """A close-delimited response whose FIN overtakes its last segment ends when that segment
+    arrives (the FIN is then reached): before the exchange of a connection that follows."""
+    frames = []
+    first, second = (bytes([10, 1, 0, 1]), 40001), (bytes([10, 1, 0, 2]), 40002)
+    request = http_request("GET", "/first")
+    response = http_response(200, b"x" * 300, length=False)  # ends with the connection
+    frames.append(ethernet_frame(first, SERVER, 100, 0, SYN, b"", "plain"))
+    frames.append(ethernet_frame(SERVER, first, 900, 101, SYN | ACK, b"", "plain"))
+    frames.append(ethernet_frame(first, SERVER, 101, 901, ACK | PSH, request, "plain"))
+    ack = 101 + len(request)
+    head, tail = response[:200], response[200:]
+    frames.append(ethernet_frame(SERVER, first, 901, ack, ACK | PSH, head, "plain"))
+    # the server's FIN overtakes its last data segment
+    frames.append(ethernet_frame(SERVER, first, 901 + len(response), ack, FIN | ACK, b"", "plain"))
+    frames.append(ethernet_frame(SERVER, first, 901 + len(head), ack, ACK | PSH, tail, "plain"))
+    other = http_request("GET", "/second")
+    frames.append(ethernet_frame(second, SERVER, 500, 0, SYN, b"", "plain"))
+    frames.append(ethernet_frame(SERVER, second, 700, 501, SYN | ACK, b"", "plain"))
+    frames.append(ethernet_frame(second, SERVER, 501, 701, ACK | PSH, other, "plain"))
+    reply = http_response(200, b"ok")
+    frames.append(ethernet_frame(SERVER, second, 701, 501 + len(other), ACK | PSH, reply,
+                                 "plain"))
+    path = write_capture(tmp_path / "fin-first.pcap",
+                         [(1_700_000_000 + n * 0.001, f) for n, f in enumerate(frames)], 65535)
+    fast, fast_tally, general, general_tally = read_both(path)
+    assert [e.request.target for e in general] == ["/first", "/second"]
+    assert fast == general and fast_tally == general_tally
