@@ -65,6 +65,12 @@ def _pairs(encoded: str) -> tuple[tuple[str, str, str], ...]:
     return _pairs_cached(encoded)
 
 
+def query_pieces(encoded: str) -> tuple[tuple[str, str, str], ...]:
+    """(raw piece, name, value) for each non-empty `&`-separated piece, names and values
+    unquoted; joining the raw pieces you keep is what `edit_pairs` returns after removals."""
+    return _pairs(encoded)
+
+
 def edit_pairs(encoded: str, edit: Callable[[str, str], str | None]) -> str:
     """Apply `edit(name, value)` -> None (remove), a new value, or the value (keep)."""
     pieces = []

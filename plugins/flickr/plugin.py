@@ -44,13 +44,14 @@ from plugins.params import (
     QUERY,
     Param,
     body_kind,
-    edit_query,
+    query_pieces,
     remove_params,
     request_params,
 )
 from plugins.redaction import REDACTED, Redactor
 
 NAME = "flickr"
+_MISSING = object()
 REST_HOSTS = ("api.flickr.com", "www.flickr.com", "secure.flickr.com")
 UPLOAD_HOSTS = ("up.flickr.com",)
 REST_SERVER = "https://api.flickr.com/services/rest"
@@ -195,6 +196,9 @@ class FlickrPlugin(Plugin):
         self.upload_hosts = frozenset(UPLOAD_HOSTS)
         self.catalog: Catalog = load_catalog()
         self.redactor = Redactor()
+        # per-method and per-scheme-set meta values, worked out once (never changed after)
+        self._required: dict[str, Any] = {}
+        self._schemes: dict[tuple[str, ...], dict[str, dict[str, str]]] = {}
 
     def applies_to(self, exchange: Exchange) -> bool:
         host = exchange.request.host
@@ -243,8 +247,11 @@ class FlickrPlugin(Plugin):
             query, headers = new.query_string, new.headers
         else:  # parameters in the query only: the request is built once, below
             new = None
-            query = edit_query("?" + request.query_string, lambda n, v: None if dropped(n)
-                               else v).removeprefix("?")
+            query = request.query_string
+            pieces = query_pieces(query)
+            kept = [raw for raw, name, _ in pieces if not dropped(name)]
+            if len(kept) != len(pieces):  # as edit_query: untouched pieces stay byte-exact
+                query = "&".join(kept)
             headers = request.headers
         credentials = list(dict.fromkeys(p.name for p in params if is_credential(p.name)))
         if credentials and "authorization" not in headers:
@@ -268,9 +275,14 @@ class FlickrPlugin(Plugin):
         if method:
             meta.update(operation_id=method, tag=method.removeprefix("flickr.").split(".")[0],
                         path_fixed=True)
-            info = self.catalog.method(method)
-            if info is not None:
-                meta["param_required"] = {n: r for n, r in info.args if not is_credential(n)}
+            required = self._required.get(method, _MISSING)
+            if required is _MISSING:
+                info = self.catalog.method(method)
+                required = (None if info is None else
+                            {n: r for n, r in info.args if not is_credential(n)})
+                self._required[method] = required
+            if required is not None:
+                meta["param_required"] = required  # shared: meta values are read-only
         elif endpoint != REST:
             operation = endpoint.rsplit("/", 1)[1]
             meta.update(operation_id=f"flickr.{operation}", tag="upload", path_fixed=True)
@@ -283,7 +295,11 @@ class FlickrPlugin(Plugin):
             schemes = sorted({*schemes, "flickr_oauth"})
         if schemes:
             meta["security"] = schemes
-            meta["security_schemes"] = {s: dict(SECURITY_SCHEMES[s]) for s in schemes}
+            key = tuple(schemes)
+            described = self._schemes.get(key)
+            if described is None:
+                described = self._schemes[key] = {s: dict(SECURITY_SCHEMES[s]) for s in schemes}
+            meta["security_schemes"] = described
         param_hints = {p.name: "flickr-nsid" for p in params
                        if p.location != JSON_BODY and NSID.match(p.value)}
         if param_hints:
