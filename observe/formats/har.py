@@ -96,7 +96,7 @@ def sniff(head: bytes, path: Path) -> bool:
 # --- reading ---------------------------------------------------------------------------------
 
 
-@register("har", sniff, "HAR 1.2 (browser dev tools, Insomnia, mitmproxy exports)")
+@register("har", sniff, "HAR 1.2 (browser dev tools, Insomnia, mitmproxy exports)", shards=True)
 def read_har(path: Path, options: ReadOptions, tally: Tally) -> Iterator[Exchange]:
     """Every entry of the HAR file at `path` as an Exchange, in file order, as it is read."""
     with open_binary(path) as handle:
@@ -106,7 +106,7 @@ def read_har(path: Path, options: ReadOptions, tally: Tally) -> Iterator[Exchang
                                 on_bytes=options.on_bytes, tell=disk.tell)
             entries = stream.array_at(("log", "entries"))
             yield from exchanges_from_entries(entries, str(path), options, tally)
-            if stream.truncated:
+            if stream.truncated and options.shard[0] == 0:  # once, not once per shard
                 tally.skip("record", "truncated HAR file")
         finally:
             disk.close()
@@ -121,7 +121,10 @@ def har_entries(text: str, location: str) -> list[Any]:
 def exchanges_from_entries(
     entries: Iterable[Any], location: str, options: ReadOptions, tally: Tally
 ) -> Iterator[Exchange]:
+    shard, shards = options.shard
     for index, entry in enumerate(entries):
+        if shards > 1 and index % shards != shard:
+            continue  # another worker's entry: decoded to find its end, nothing more
         try:
             exchange = exchange_from_entry(entry, Origin("har", location, index))
         except RecordError as exc:

@@ -35,6 +35,8 @@ class ReadOptions:
     extra: dict[str, str] = field(default_factory=dict)
     # readers call this with the number of input bytes consumed since the last call
     on_bytes: Callable[[int], None] | None = field(default=None, compare=False)
+    # (k, n): read only shard k of n (see `read_source`); (0, 1) reads everything
+    shard: tuple[int, int] = (0, 1)
 
     def wants(self, host: str, port: int | None) -> bool:
         """Whether `--filter` lets an exchange with this server host and port through."""
@@ -53,17 +55,21 @@ class SourceFormat:
     sniff: Sniffer
     read: Reader
     description: str
+    # the reader honours options.shard itself, passing over other shards' records cheaply
+    shards: bool = False
 
 
 _FORMATS: dict[str, SourceFormat] = {}
 _BUILTINS_LOADED = False
 
 
-def register(name: str, sniff: Sniffer, description: str) -> Callable[[Reader], Reader]:
-    """Decorator: register `read` as the reader for format `name`."""
+def register(name: str, sniff: Sniffer, description: str,
+             shards: bool = False) -> Callable[[Reader], Reader]:
+    """Decorator: register `read` as the reader for format `name` (`shards`: it honours
+    `ReadOptions.shard` itself)."""
 
     def wrap(read: Reader) -> Reader:
-        _FORMATS[name] = SourceFormat(name, sniff, read, description)
+        _FORMATS[name] = SourceFormat(name, sniff, read, description, shards)
         return read
 
     return wrap
@@ -124,7 +130,14 @@ def read_source(
     tally: Tally | None = None,
     format_name: str | None = None,
 ) -> Iterator[Exchange]:
-    """Read one file or folder as a stream of Exchanges, whatever its format."""
+    """Read one file or folder as a stream of Exchanges, whatever its format.
+
+    With `options.shard = (k, n)` only shard k of n is read, so n workers can share a file:
+    the n shards together yield every exchange exactly once, and their tallies add up to the
+    tally of reading it whole. A reader registered with `shards=True` takes every n-th record
+    and passes over the rest without building them (so records count in their own shard); for
+    any other, the exchanges are dealt out by their position in the stream and shard 0 keeps
+    the whole tally (the others count into a scratch one)."""
     path = Path(path)
     options = options or ReadOptions()
     tally = tally if tally is not None else Tally()
@@ -132,7 +145,19 @@ def read_source(
     known = formats()
     if name not in known:
         raise UnknownFormatError(f"unknown format {name!r}; known: {', '.join(sorted(known))}")
-    return known[name].read(path, options, tally)
+    shard, shards = options.shard
+    if shards < 1 or not 0 <= shard < shards:
+        raise ValueError(f"bad shard {options.shard!r}")
+    source = known[name]
+    if shards == 1 or source.shards:
+        return source.read(path, options, tally)
+    return _dealt(source.read(path, options, tally if shard == 0 else Tally()), shard, shards)
+
+
+def _dealt(exchanges: Iterator[Exchange], shard: int, shards: int) -> Iterator[Exchange]:
+    for position, exchange in enumerate(exchanges):
+        if position % shards == shard:
+            yield exchange
 
 
 def read_sources(
