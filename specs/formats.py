@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from operator import itemgetter
 
 # most specific first; a value's formats always come out in this order
@@ -241,9 +241,17 @@ COLUMN_PATTERNS: dict[tuple[str, ...], str] = {
                     r"(?:\.[0-9]++)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])",
     (): r"(?=[^\x1f ]*+ )[^0-9\x1f-][^\x1f]{7,}+",  # 8+ characters with a space: free text
 }
-_COLUMNS = {formats: re.compile(f"(?:(?:{pattern}){_SEP})*+(?:{pattern})")
-            for formats, pattern in COLUMN_PATTERNS.items()}
-_SINGLES = {formats: re.compile(pattern).fullmatch for formats, pattern in COLUMN_PATTERNS.items()}
+
+
+@cache
+def _column_regexes(formats: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    """(whole-column regex, one-value regex) for a formats tuple, compiled on first use."""
+    pattern = COLUMN_PATTERNS.get(formats)
+    if pattern is None:
+        return None
+    return re.compile(f"(?:(?:{pattern}){_SEP})*+(?:{pattern})"), re.compile(pattern)
+
+
 COLUMN_MIN = 4  # fewer distinct values are looked up one by one
 _INTEGER_STRING = ("integer-string",)
 _UNIX = ("unix-time", "integer-string")
@@ -294,17 +302,15 @@ def detect_column_formats(
             lengths = set(map(len, values))
         if first[-1:] == _INTEGER_STRING and _digit_column(values, lengths) == first:
             return first, []
-        if first is _NSID_FORMATS or first == _NSID_FORMATS:
-            if _nsid_column(values, lengths):
+        if first == _NSID_FORMATS and _nsid_column(values, lengths):
+            return first, []
+        regexes = _column_regexes(first)
+        if regexes is not None and first != _NSID_FORMATS:
+            joined = _SEP.join(values)
+            if joined.count(_SEP) == len(values) - 1 and regexes[0].fullmatch(joined):
                 return first, []
-        else:
-            column = _COLUMNS.get(first)
-            if column is not None:
-                joined = _SEP.join(values)
-                if joined.count(_SEP) == len(values) - 1 and column.fullmatch(joined):
-                    return first, []
-        single = _SINGLES.get(first)
-        if single is not None:  # most values still have the first one's formats
+        if regexes is not None:  # most values still have the first one's formats
+            single = regexes[1].fullmatch
             each = [first if single(value) else detect_string_formats(value)
                     for value in values]
         else:

@@ -145,10 +145,16 @@ def _fold_strings(shape: Shape, values: Sequence[str], locs: Sequence[str],
             _where(shape, "string:empty", least)
         else:
             _where_by_kind(shape, values, locs, {"": "empty"}, "text")
-    else:
+    else:  # mixed: most values share the first one's formats, the odd ones go one by one
+        first = each[0]
+        major = first[0] if first else ("text" if distinct[0] else "empty")
         kind_of: dict[str, str] = {}
+        odd = 0
         for text, found in zip(distinct, each, strict=True):
+            if (found is first or found == first) and (first or (major == "text") == bool(text)):
+                continue
             count = counts[text]
+            odd += count
             if found:
                 kind = found[0]
                 for name in found:
@@ -157,10 +163,14 @@ def _fold_strings(shape: Shape, values: Sequence[str], locs: Sequence[str],
                 kind = "text" if text else "empty"
             kinds[kind] = kinds.get(kind, 0) + count
             kind_of[text] = kind
-        if len(set(kind_of.values())) == 1:
-            _where(shape, "string:" + kind_of[distinct[0]], least)
+        if odd < n:
+            kinds[major] = kinds.get(major, 0) + n - odd
+            for name in first:
+                formats[name] = formats.get(name, 0) + n - odd
+        if len(set(kind_of.values()) | {major}) == 1:
+            _where(shape, "string:" + major, least)
         else:
-            _where_by_kind(shape, values, locs, kind_of, "")
+            _where_by_kind(shape, values, locs, kind_of, major)
     if max(lengths) > VALUE_MAX_LENGTH:
         shape._overflow = True
         distinct = [text for text in distinct if len(text) <= VALUE_MAX_LENGTH]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -138,3 +139,19 @@ def test_reading_any_field_folds_pending_values_first() -> None:
     shape.add("x", "f#0")
     assert shape.where["string:text"] == "f#0"
     assert shape.types == {"object": 10, "string": 1}
+
+
+@pytest.mark.parametrize("column", [
+    ["", "abc", "", "free text here", "kitten", "12@N01", ""],
+    ["abc", "", "", "x", "1399380000", "", "y"],
+    ["1399380000", "1399380001", "139938000", "", "abc", "1399380002", "0x"],
+    ["deadbeef01", "0123456789", "cafe0123ab", "9876543210", "abcdefab12"],
+    ["2014-05-06 12:34:56", "circa 1970", "2014-05-06 12:34:57", "", "2014-05-06 12:34:58"],
+])
+def test_mixed_string_columns(column: list[str]) -> None:
+    for rotation in range(len(column)):
+        rotated = column[rotation:] + column[:rotation]
+        locs = [f"f#{(i * 5) % 7:09d}" for i in range(len(rotated))]
+        fast = Shape()
+        fold_column(fast, rotated, locs)
+        assert fast.to_dict() == _one_by_one(Shape(), rotated, locs).to_dict()
