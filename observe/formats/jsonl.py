@@ -25,6 +25,7 @@ Invariants:
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -261,13 +262,20 @@ def write_jsonl(exchanges: Iterable[Exchange], stream: TextIO) -> int:
 
     The lines are ASCII: to a text file they go as bytes straight to its binary buffer, saving
     the text layer's encoding pass (the file must be opened without newline translation, as
-    `capture` opens it).
+    `capture` opens it; a text encoding ASCII is not a subset of goes through the text layer).
     """
     binary = getattr(stream, "buffer", None)
-    if binary is not None:
+    if binary is not None and _ascii_compatible(getattr(stream, "encoding", None)):
         stream.flush()  # whatever was written as text goes first
         return _write_chunks(exchanges, binary.write, binary.flush)
     return _write_chunks(exchanges, lambda chunk: stream.write(chunk.decode("ascii")), stream.flush)
+
+
+def _ascii_compatible(encoding: str | None) -> bool:
+    try:
+        return encoding is not None and codecs.lookup(encoding).name in ("utf-8", "ascii")
+    except LookupError:
+        return False
 
 
 def _write_chunks(

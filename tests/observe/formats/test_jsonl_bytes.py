@@ -95,3 +95,13 @@ def test_a_text_file_and_a_string_stream_get_the_same_lines(tmp_path: Any) -> No
     jsonl.write_jsonl(items, stream)
     assert path.read_text(encoding="ascii") == stream.getvalue()
     assert stream.getvalue() == "".join(reference(x) + "\n" for x in items)
+
+
+def test_a_file_in_an_encoding_beyond_ascii_is_written_through_its_text_layer(
+    tmp_path: Any,
+) -> None:
+    items = [Exchange(Request(target="/é"))]
+    path = tmp_path / "out.jsonl"
+    with open(path, "w", encoding="utf-16", newline="\n") as handle:
+        jsonl.write_jsonl(items, handle)
+    assert path.read_text(encoding="utf-16") == reference(items[0]) + "\n"
