@@ -222,8 +222,9 @@ class Redactor:
                                                 in_target or bool(request.body))
             if in_target or "@" in request.authority:
                 request = self._redact_url(request, notes)
-        request = self._redact_message(request, "request", notes, in_headers, secrets)
-        if response is not None:
+        if in_headers or request.body:  # else _redact_message keeps it
+            request = self._redact_message(request, "request", notes, in_headers, secrets)
+        if response is not None and (in_response_headers or response.body):
             response = self._redact_message(response, "response", notes, in_response_headers,
                                             secrets)
         changes: dict[str, Any] = {}
@@ -309,14 +310,11 @@ class Redactor:
     def _header_secrets(self, exchange: Exchange, request_headers: bool,
                         response_headers: bool) -> list[str]:
         """Secret values in the headers of the messages flagged."""
-        found: list[str] = []
         messages: list[Message] = [exchange.request] if request_headers else []
         if response_headers and exchange.response is not None:
             messages.append(exchange.response)
-        for message in messages:
-            for field in message.headers:
-                found.extend(self._field(field)[1])
-        return found
+        return [s for message in messages for field in message.headers
+                for s in self._field(field)[1]]
 
     def _field(self, field: tuple[str, str]) -> tuple[str, tuple[str, ...]]:
         """A header field's redacted value and the secret values it holds (remembered: the

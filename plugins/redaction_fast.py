@@ -5,9 +5,9 @@ where that can be avoided (`plugins.redaction.Redactor.redact` is the entry poin
 reference code, which parses and walks it) or (new body bytes, whether the old text holds a
 backslash): the body with the values of its secret JSON keys replaced in place.
 
-How secret names are found: in valid ASCII JSON without escapes, from the keys of its parse
-(`Message.json`, which stays cached on the message for whoever reads it next); otherwise by the
-fragments every secret name contains (plugins.secret_values.redact_json_keys). Other string
+How secret names are found: in small valid ASCII JSON without escapes, from the keys of its
+parse (`Message.json`, which stays cached on the message for whoever reads it next); otherwise
+by the fragments every secret name contains (plugins.secret_values.redact_json_keys). Other string
 values are never keys there, so both ways replace the same values (tests compare them).
 
 Invariants: an outcome depends only on the body bytes, content encoding, content type and the
@@ -35,6 +35,9 @@ _LOWER = bytes(range(256)).lower()
 _MEMO_ENTRIES = 256
 _MEMO_BODY_LIMIT = 64 * 1024
 _PLAIN_KEYS_LIMIT = 16384
+# up to this size reading the keys off a parse (often cached already) beats the fragment search;
+# above it, parsing and walking cost more than searching the text
+_PARSE_LIMIT = 2048
 # OAuth parameters that are not secret; their values are not searched for elsewhere
 NOT_SCRUBBED = frozenset({"oauth_signature_method", "oauth_version", "oauth_timestamp"})
 
@@ -95,7 +98,8 @@ class BodyScanner:
         first = text[spaces.end():spaces.end() + 1] if spaces else ""
         is_json = not (first == "<" or not (is_json_type(mime) or first in ("{", "[")
                                             or JSONP.match(text)))
-        if lowered is None and is_json and "\\" not in text and self.parse_json:
+        if lowered is None and is_json and "\\" not in text and self.parse_json \
+                and len(raw) <= _PARSE_LIMIT:
             keys = json_keys(message)
             if keys is not None:  # valid JSON, ASCII, no escapes: its keys are as written
                 return self._redact_names(text, keys)

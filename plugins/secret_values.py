@@ -83,7 +83,8 @@ def header_secrets(name: str, value: str, secret_name: bool) -> tuple[str, ...]:
         credential = value.strip().partition(" ")[2].strip()
         if REDACTED not in credential:  # not an already redacted header
             found.append(credential)
-        found.extend(m.group(2).strip('"') for m in AUTH_PARAM.finditer(value))
+        if "=" in value:  # an auth-param needs one (and the search backtracks a lot)
+            found.extend(m.group(2).strip('"') for m in AUTH_PARAM.finditer(value))
     elif lower in ("cookie", "set-cookie"):
         for piece in value.split(";")[: None if lower == "cookie" else 1]:
             found.append(piece.partition("=")[2].strip())
