@@ -12,8 +12,9 @@ Invariants:
 2. Only the dataclass API is relied on; a class without an instance dictionary (slots), or
    whose required fields the caller does not give, is made by its constructor. `Headers` values
    are made from their `str` pairs with `Headers.from_str_pairs`.
-3. Header bytes become text as UTF-8, or Latin-1 when they are not UTF-8 (never with errors
-   ignored); names are Latin-1 (they are ASCII tokens).
+3. Bytes become text as UTF-8, or Latin-1 when they are not UTF-8 (never with errors
+   ignored): the target and reason here, header fields as they arrive (`http1`, names
+   Latin-1: they are ASCII tokens).
 """
 
 from __future__ import annotations
@@ -97,21 +98,12 @@ def text(raw: bytes) -> str:
 
 
 # `Headers.__init__` copies every pair through `str()`, a third of the cost of an exchange here;
-# the pairs built below are already `str`.
+# the pairs `http1` collects are already `str`.
 _trusted_headers = Headers.from_str_pairs
 
 
-def headers_of(fields: list[tuple[bytes, bytes]] | tuple[()]) -> Headers:
-    if not fields:
-        return EMPTY_HEADERS
-    try:
-        return _trusted_headers(
-            tuple([(name.decode("latin-1"), value.decode("utf-8")) for name, value in fields])
-        )
-    except UnicodeDecodeError:
-        return _trusted_headers(
-            tuple([(name.decode("latin-1"), text(value)) for name, value in fields])
-        )
+def headers_of(fields: list[tuple[str, str]] | tuple[()]) -> Headers:
+    return _trusted_headers(tuple(fields)) if fields else EMPTY_HEADERS
 
 
 def content_coding(message: Message) -> str:

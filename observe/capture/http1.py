@@ -20,6 +20,7 @@ Invariants:
    progress is reported incomplete, and reading resumes at the next request line or status line
    found by `resynchronise` (also how a capture that starts mid-connection gets in step).
 4. A body is bytes as on the wire with chunked transfer-coding removed; its size is capped.
+5. Header fields are kept as text: names Latin-1, values UTF-8, else Latin-1 (never lossy).
 """
 
 from __future__ import annotations
@@ -428,12 +429,16 @@ class MessageReader:
         message = self.message
         if message is None:
             return
+        try:
+            field = (name.decode("latin-1"), value.decode("utf-8"))
+        except UnicodeDecodeError:
+            field = (name.decode("latin-1"), value.decode("latin-1"))
         if message.head_done:
             if not message.trailers:
                 message.trailers = []
-            message.trailers.append((name, value))  # type: ignore[union-attr]
+            message.trailers.append(field)  # type: ignore[union-attr]
         else:
-            message.headers.append((name, value))
+            message.headers.append(field)
             if len(name) in NOTED_NAME_SIZES:
                 note_header(message, name, value)
 

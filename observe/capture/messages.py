@@ -6,8 +6,9 @@ the TCP facts pairing needs after a gap: where it started, the ACK it was sent w
 the message before it on the same stream.
 
 Invariants:
-1. Raw bytes are kept as they came (header names and values, target, reason); text is made
-   only when building the Exchange.
+1. The target and reason are kept as raw bytes (text is made when building the Exchange);
+   header fields become text as they arrive (names Latin-1, values UTF-8 else Latin-1: never
+   lossy), the fields framing needs being noted from their raw bytes first (3).
 2. Rarely changed fields are class-level defaults, so a new message sets only a few slots.
 3. What framing and building need from the header block (Content-Length, Transfer-Encoding,
    the first Host and Content-Encoding) is noted as each header arrives (`note_header`, for
@@ -38,7 +39,7 @@ class Message:
     status = 0
     reason = b""
     version = "HTTP/1.1"
-    trailers: list[tuple[bytes, bytes]] | tuple[()] = ()
+    trailers: list[tuple[str, str]] | tuple[()] = ()
     head_done = False
     eof_delimited = False
     no_body = False
@@ -63,7 +64,7 @@ class Message:
         self.start_ts = self.end_ts = ts
         self.start_seq = seq
         self.ack = ack
-        self.headers: list[tuple[bytes, bytes]] = []
+        self.headers: list[tuple[str, str]] = []
         self.body: list[bytes] = []
         self.body_size = 0
 

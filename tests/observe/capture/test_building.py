@@ -6,9 +6,10 @@ from observe.capture.building import build_exchange, headers_of, make_origin, te
 from observe.capture.messages import Message
 from observe.exchange import Endpoint, Exchange, Origin, Request, Response, Timing
 from observe.headers import Headers
+from tests.observe.capture.tcpstreams import conversation, get, run
 
 
-def _message(is_request: bool, headers: list[tuple[bytes, bytes]], body: bytes) -> Message:
+def _message(is_request: bool, headers: list[tuple[str, str]], body: bytes) -> Message:
     message = Message(is_request, 10.0 if is_request else 10.5, 1, None)
     message.end_ts = 10.25 if is_request else 10.75
     message.headers = headers
@@ -18,11 +19,11 @@ def _message(is_request: bool, headers: list[tuple[bytes, bytes]], body: bytes) 
 
 
 def test_built_exchanges_equal_the_constructors_field_for_field() -> None:
-    request = _message(True, [(b"Host", b"h"), (b"Content-Encoding", b"GZIP ")], b"\x1f\x8bxy")
+    request = _message(True, [("Host", "h"), ("Content-Encoding", "GZIP ")], b"\x1f\x8bxy")
     request.method, request.target, request.coding = "POST", b"/x?y=1", b"GZIP "
-    response = _message(False, [(b"Content-Type", b"application/json")], b'{"a": 1}')
+    response = _message(False, [("Content-Type", "application/json")], b'{"a": 1}')
     response.status, response.reason, response.incomplete = 404, b"Not Found", "cut"
-    response.trailers = [(b"X-T", b"1")]
+    response.trailers = [("X-T", "1")]
     client, server, origin = Endpoint("10.0.0.1", 4000), Endpoint("::1", 80), Origin("pcap", "f", 3)
     built = build_exchange(request, response, "h", client, server, origin)
     expected = Exchange(
@@ -73,13 +74,17 @@ def test_each_value_gets_its_own_cache() -> None:
 
 
 def test_header_text_is_utf8_or_latin1_never_lossy() -> None:
-    assert headers_of([(b"X-Name", "Zoë".encode())]).fields == (("X-Name", "Zoë"),)
-    assert headers_of([(b"X-Name", b"Zo\xeb")]).fields == (("X-Name", "Zoë"),)
+    response = (b"HTTP/1.1 200 OK\r\nX-Utf8: Zo\xc3\xab\r\nX-Latin1: Zo\xeb\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nX-End: \xeb\r\n\r\n")
+    (exchange,) = run(conversation([(get("/"), response)]))
+    assert exchange.response is not None
+    assert exchange.response.headers.fields[:2] == (("X-Utf8", "Zoë"), ("X-Latin1", "Zoë"))
+    assert exchange.response.trailers.fields == (("X-End", "ë"),)
     assert text(b"/caf\xc3\xa9") == "/café"
 
 
 def test_headers_made_from_pairs_equal_the_constructors() -> None:
-    built = headers_of([(b"Content-Type", b"text/plain"), (b"X-A", b"1")])
+    built = headers_of([("Content-Type", "text/plain"), ("X-A", "1")])
     assert built == Headers([("Content-Type", "text/plain"), ("X-A", "1")])
     assert built.get("content-type") == "text/plain"
     assert built.with_set("X-A", "2").fields == (("Content-Type", "text/plain"), ("X-A", "2"))
