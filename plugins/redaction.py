@@ -120,6 +120,7 @@ class Redactor:
         self.fast = all(e and not set(e) <= _BETWEEN_TOKENS for e in self._extra)
         self._special: dict[str, bool] = {}
         self._names: dict[str, bool] = {}  # is_secret, remembered
+        self._plus_ok = not any(" " in e for e in self._extra)  # see plain_query
         self._bodies = BodyScanner(self._fragments, self.is_secret)
         self._fields: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
 
@@ -206,7 +207,8 @@ class Redactor:
         notes: list[Note] = []
         # a plain query without a body: redacted and its secrets collected in one pass (what
         # the checks below give when no name in it is secret: nothing)
-        plain = None if request.body else plain_query(request.target, self.is_secret)
+        plain = None if request.body else plain_query(request.target, self.is_secret,
+                                                      self._plus_ok)
         if plain is not None:
             target, found = plain
             if in_headers or in_response_headers:

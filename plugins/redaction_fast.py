@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote_plus
 
 from observe.encoding import charset_of, is_json_type
 from observe.errors import BodyError
@@ -164,24 +165,30 @@ def json_keys(message: Message) -> set[str] | None:
     return keys
 
 
-def plain_query(target: str, is_secret: Callable[[str], bool]) -> tuple[str, list[str]] | None:
+def plain_query(target: str, is_secret: Callable[[str], bool],
+                plus_ok: bool = True) -> tuple[str, list[str]] | None:
     """`Redactor.redact_target(target)` and the values `Redactor._collect_secrets` takes from
-    its query, in one pass, for a request without a body; None unless the target has no "%",
-    "+" or "#" (so names and values are as written)."""
-    if "%" in target or "+" in target or "#" in target:
+    its query (decoded, and as written), in one pass, for a request without a body; None for a
+    target with a "#" (or a "+" unless `plus_ok`: an extra secret name with a space in it)."""
+    if "#" in target or ("+" in target and not plus_ok):
         return None
     path, _, query = target.partition("?")
     pieces = query.split("&")
     found: list[str] = []
     changed = False
     for index, piece in enumerate(pieces):
-        name, _, value = piece.partition("=")
-        if name and is_secret(name):
-            if name.lower() not in NOT_SCRUBBED:
-                found.append(value)
-            if value and value != REDACTED:
-                pieces[index] = f"{name}={REDACTED}"
-                changed = True
+        raw_name, _, raw_value = piece.partition("=")
+        name = unquote_plus(raw_name) if "%" in raw_name or "+" in raw_name else raw_name
+        if not (name and is_secret(name)):
+            continue
+        value = unquote_plus(raw_value) if "%" in raw_value or "+" in raw_value else raw_value
+        if name.lower() not in NOT_SCRUBBED:
+            found.append(value)
+        if raw_name.lower() not in NOT_SCRUBBED:
+            found.append(raw_value)
+        if value and value != REDACTED:
+            pieces[index] = f"{raw_name}={REDACTED}"
+            changed = True
     if not changed:
         return target, found  # the same object: the caller tells "unchanged" by identity
     return f"{path}?{'&'.join(p for p in pieces if p)}", found
