@@ -3,6 +3,7 @@
     .venv/bin/python bench/infer.py                    # 2,000 and 20,000 exchanges
     .venv/bin/python bench/infer.py --sizes 20000 --keep /tmp/bench
     .venv/bin/python bench/infer.py --skip-m2s          # restscope only
+    .venv/bin/python bench/infer.py --summary-stage FILE.har   # in-process: summarising only
 
 For each size it writes a HAR of Flickr RPC calls (`GET /services/rest/?method=flickr.…`,
 JSON answers of 0.3-6 KB: photos.getInfo, people.getInfo, photos.search, photos.getSizes,
@@ -222,12 +223,55 @@ def bench_size(size: int, folder: Path, skip_m2s: bool) -> dict[str, Any]:
     return result
 
 
+def summary_stage(har: Path, rounds: int) -> None:
+    """Time `ApiSummary.add` alone, in-process: the HAR is read and run through the flickr
+    plugin chain (with redaction, as `specs infer --plugin flickr` does) once into a list,
+    bodies are parsed up front (JSON parsing is the reader's and plugins' cost), the cyclic GC
+    is told to skip that list (`gc.freeze`), and each round folds the whole list into a fresh
+    summary (including the final fold of queued values); CPU time per exchange, best round."""
+    import gc
+
+    from observe.pipeline import PluginChain
+    from observe.sources import read_source
+    from observe.tally import Tally
+    from specs.summary import ApiSummary, body_value
+
+    tally = Tally()
+    chain = PluginChain.build(["flickr"], tally, redact=True)
+    exchanges = [out for out in map(chain.apply, read_source(har, None, tally))
+                 if out is not None]
+    for exchange in exchanges:
+        body_value(exchange.request)
+        if exchange.response is not None:
+            body_value(exchange.response)
+    gc.collect()
+    gc.freeze()
+    locations = [f"{har.name}#{i:09d}" for i in range(len(exchanges))]
+    times = []
+    for _ in range(rounds):
+        summary = ApiSummary()
+        started = time.process_time()
+        for exchange, location in zip(exchanges, locations, strict=True):
+            summary.add(exchange, location)
+        summary.flush()
+        times.append(time.process_time() - started)
+    per = [1e6 * t / len(exchanges) for t in times]
+    print(f"summary adds over {len(exchanges):,} exchanges: best {min(per):.1f} us/exchange, "
+          f"rounds {', '.join(f'{p:.1f}' for p in per)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000])
     parser.add_argument("--keep", type=Path, help="Keep the generated files in this folder.")
     parser.add_argument("--skip-m2s", action="store_true", help="Time restscope only.")
+    parser.add_argument("--summary-stage", type=Path, metavar="HAR",
+                        help="Only time the summarising stage in-process on this HAR.")
+    parser.add_argument("--rounds", type=int, default=5, help="Rounds for --summary-stage.")
     args = parser.parse_args()
+    if args.summary_stage:
+        summary_stage(args.summary_stage, args.rounds)
+        return
     with tempfile.TemporaryDirectory() as temporary:
         folder = args.keep or Path(temporary)
         folder.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ import json
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from observe.encoding import is_json_type, mime_type_of
 from observe.errors import BodyError
@@ -320,8 +320,7 @@ class OperationSummary:
 
     def _add_security(self, exchange: Exchange, authorization: str | None) -> None:
         if authorization:
-            scheme = authorization.strip().partition(" ")[0].lower()
-            bump(self.security, "http:" + (scheme or "unknown"))
+            bump(self.security, _http_scheme(authorization))
         meta = exchange.meta
         names = meta.get("security")
         if isinstance(names, str):
@@ -343,6 +342,13 @@ class OperationSummary:
 
 
 _SKIP, _PARAMETER, _AUTHORIZATION, _COOKIE, _SECRET = range(5)
+
+
+@lru_cache(maxsize=1024)
+def _http_scheme(authorization: str) -> str:
+    """The security key of an Authorization value (values repeat: they are redacted)."""
+    scheme = authorization.strip().partition(" ")[0].lower()
+    return "http:" + (scheme or "unknown")
 
 
 @lru_cache(maxsize=4096)
@@ -375,17 +381,22 @@ def _queued_size(message: Message) -> int:
 
 
 def query_pairs(target: str) -> list[tuple[str, str]]:
-    """`Request.query` of a request target (the same pairs as `parse_qsl(...,
-    keep_blank_values=True)`, without its per-field unquoting when nothing is escaped)."""
+    """`Request.query` of a request target: the pairs `parse_qsl(..., keep_blank_values=True)`
+    gives, with `unquote` called only on fields that have a '%'."""
     query = target.partition("?")[2]
     if not query:
         return []
-    if "%" in query or "+" in query:
-        return parse_qsl(query, keep_blank_values=True)
     out = []
     for piece in query.split("&"):
         if piece:
             name, _, value = piece.partition("=")
+            if "+" in piece:
+                name = name.replace("+", " ")
+                value = value.replace("+", " ")
+            if "%" in name:
+                name = unquote(name)
+            if "%" in value:
+                value = unquote(value)
             out.append((name, value))
     return out
 
