@@ -11,8 +11,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# the project's own modules are compiled to bytecode once, so a run does not recompile them
+# (pip does this for installed packages; an editable install leaves ours as sources)
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/python -m compileall -q observe plugins specs tapes
 	touch $@
 
 $(TEST_STAMP): $(STAMP)

@@ -19,8 +19,6 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-import yaml
-
 from observe.errors import InputError, RestscopeError
 from observe.exchange import Exchange
 from observe.tally import Tally
@@ -70,6 +68,8 @@ def read_plugin_config(path: str | Path | None, names: list[str]) -> dict[str, d
     """
     if path is None:
         return {}
+    import yaml  # only when a plugin config is given: capture need not load it
+
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except OSError as exc:
