@@ -6,8 +6,9 @@
 
 For each size it writes a pcap (Ethernet, IPv4) of Flickr REST calls
 (`GET /services/rest/?method=flickr.…&format=json`) over keep-alive connections, each response a
-JSON body of 50 B to 20 KB with Content-Length, cut into `--mss`-byte TCP segments and
-acknowledged by the client. Packets are packed directly with `struct` (fast, no scapy).
+JSON body of 50 B to 20 KB with Content-Length (every body distinct: fresh photo ids and
+secrets), cut into `--mss`-byte TCP segments and acknowledged by the client. Packets are
+packed directly with `struct` (fast, no scapy).
 
 It then runs, one after the other on the same file:
     restscope capture FILE -o OUT.jsonl
@@ -133,7 +134,11 @@ def generate(path: Path, exchanges: int, mss: int, seed: int = 7) -> Path:
             ).encode()
             writer.packet(client, server, client_seq, server_seq, 0x18, request)
             client_seq += len(request)
-            body = rng.choice(bodies)
+            # every response distinct (fresh photo ids and secrets), as in real traffic, so no
+            # cache of identical bodies (redaction keeps one) can flatter the numbers
+            token = b"%08x" % rng.getrandbits(32)
+            body = rng.choice(bodies).replace(b'"secret": "', b'"secret": "' + token).replace(
+                b'"id": "', b'"id": "' + token[:4])
             response = (
                 b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
                 b"Content-Length: %d\r\nConnection: keep-alive\r\n\r\n" % len(body)
