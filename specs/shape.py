@@ -14,6 +14,11 @@ Invariants (the merge laws, property-tested):
    an `overflow` flag, which is associative (a key kept after merging has its full count).
    Examples and locations are minima, never "first seen".
 3. `to_dict` is canonical (sorted keys); `from_dict(to_dict(s)) == s`.
+4. Batched: `add` queues the value (at most `BATCH` per shape, so memory stays bounded by the
+   number of shapes) and `specs.shape_columns` folds the queue column by column; every public
+   field is a property that folds the queue first, so readers never see a stale shape. The
+   result equals the value-at-a-time fold (`_add_value`), property-tested. Queued values must
+   not be mutated by the caller (JSON bodies parsed from exchanges never are).
 """
 
 from __future__ import annotations
