@@ -69,30 +69,49 @@ def _summarize_file(job: Job) -> tuple[dict[str, Any], Tally]:
 
 def _summarize_shard(path: str, kwargs: dict[str, Any], shard: int, shards: int,
                      tally: Tally) -> ApiSummary:
+    """Shard `shard` of `shards` of one file: the reader deals the records out (a HAR reader
+    passes over other shards' entries without building them); the shards' tallies add up."""
+    import dataclasses
+
     import click
 
     from observe.options import read_options_from
     from observe.pipeline import PluginChain
     from observe.sources import read_source
 
-    reader_tally = tally if shard == 0 else Tally()
     chain = PluginChain.build(
         kwargs.get("plugins", ()), tally, config_path=kwargs.get("plugin_config"),
         redact=not kwargs.get("no_redact", False), strict=kwargs.get("strict", False),
         report_error=lambda line: click.echo(f"restscope: warning: {line}", err=True),
     )
+    options = dataclasses.replace(read_options_from(kwargs), shard=(shard, shards))
     summary = ApiSummary()
-    for position, exchange in enumerate(read_source(path, read_options_from(kwargs),
-                                                    reader_tally)):
-        if position % shards != shard:
-            continue
+    name = Path(path).name
+    for position, exchange in enumerate(read_source(path, options, tally)):
         result = chain.apply(exchange)
         if result is None:
             continue
         tally.exchange(result.incomplete)
-        index = result.origin.index if result.origin.index else position
-        summary.add(result, f"{Path(path).name}#{index:09d}")
+        index = result.origin.index if result.origin.index else position * shards + shard
+        summary.add(result, f"{name}#{index:09d}")
     return summary
+
+
+def _prepare_while_waiting() -> None:
+    """Import what rendering and validating the spec will need (openapi-spec-validator takes
+    about half a second) in a thread while the worker processes summarise, so the parent does
+    not do it afterwards. Started only after the pool has forked its workers."""
+    import threading
+
+    def load() -> None:
+        try:
+            import openapi_spec_validator  # noqa: F401
+
+            import specs.openapi  # noqa: F401
+        except Exception:
+            pass
+
+    threading.Thread(target=load, name="restscope-prefetch", daemon=True).start()
 
 
 def default_jobs() -> int:
@@ -129,7 +148,9 @@ def summarize_sources(paths: list[str], kwargs: dict[str, Any], jobs: int | None
     else:
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
         with context.Pool(workers) as pool:
-            results = pool.map(_summarize_file, work, chunksize=1)
+            waiting = pool.map_async(_summarize_file, work, chunksize=1)
+            _prepare_while_waiting()  # the workers are forked: safe to import in a thread now
+            results = waiting.get()
     total = ApiSummary()
     for data, part in results:
         if data:
