@@ -225,6 +225,26 @@ def test_shards_of_one_file_give_the_same_summary_and_tally(traffic: list[Path],
     assert one_tally.to_dict() == three_tally.to_dict()
 
 
+def test_shards_of_one_har_give_the_same_summary_and_tally(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """A HAR reader deals entries out itself (other shards' entries are not built)."""
+    from observe.tally import Tally
+    from specs import run as run_module
+
+    monkeypatch.setattr(run_module, "SHARD_MIN_BYTES", 0)
+    path = tmp_path / "all.har"
+    with open(path, "w", encoding="utf-8") as handle:
+        writers()["har"](_exchanges(), handle)
+    kwargs = {"plugins": (), "filters": (), "max_body_size": "10MB"}
+    one_tally, three_tally = Tally(), Tally()
+    one = run_module.summarize_sources([str(path)], kwargs, 1, one_tally)
+    three = run_module.summarize_sources([str(path)], kwargs, 3, three_tally)
+    assert one == three
+    assert one_tally.to_dict() == three_tally.to_dict()
+    assert one_tally.exchanges == len(_exchanges())
+
+
 def test_same_traffic_in_another_folder_gives_the_same_bytes(traffic: list[Path],
                                                               tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
