@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from observe.formats.common import JsonStream
+from tests.observe.json_values import same_json_value
 
 scalars = (
     st.none() | st.booleans()
@@ -35,18 +35,6 @@ items = st.lists(
 )
 
 
-def _same(a: Any, b: Any) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float):
-        return a == b or (math.isnan(a) and math.isnan(b))
-    return bool(a == b)
-
-
 @settings(max_examples=300, deadline=None)
 @given(items, st.sampled_from([None, 0, 1, 2]), st.booleans(), st.integers(1, 300))
 def test_items_equal_json_loads(entries: list[dict[str, Any]], indent: int | None,
@@ -55,4 +43,4 @@ def test_items_equal_json_loads(entries: list[dict[str, Any]], indent: int | Non
     stream = JsonStream(io.BytesIO(text.encode("utf-8", "surrogatepass")), "x", "HAR",
                         chunk_size=chunk)
     got = list(stream.array_at(("log", "entries")))
-    assert _same(got, json.loads(text)["log"]["entries"])
+    assert same_json_value(got, json.loads(text)["log"]["entries"])
