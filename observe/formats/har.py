@@ -4,7 +4,7 @@ Reading (format "har", detected by a JSON object whose `log` holds the entries):
 - UTF-8 with or without a BOM, plain or gzip-compressed; `log.entries` must be a list.
 - One pass, memory bounded by the largest entry (not the file): the file is read in chunks of
   `READ_CHUNK` bytes and each entry is decoded and turned into an Exchange on its own, whatever
-  the order of the keys around `entries` (see `common.JsonStream`).
+  the order of the keys around `entries` (see `jsonstream.JsonStream`).
 - Truncation policy (as for pcap and flow files): a file cut before its first whole entry is a
   TruncatedInputError; a cut after it yields every whole entry and counts "truncated HAR file".
 - A body is `content.text` (or `postData.text`), base64 when `encoding == "base64"`. HAR bodies

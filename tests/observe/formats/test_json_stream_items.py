@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from observe.formats.common import JsonStream
+from observe.formats.jsonstream import JsonStream
 from tests.observe.json_values import same_json_value
 
 scalars = (
