@@ -23,8 +23,6 @@ from types import MappingProxyType
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
-import orjson
-
 from observe.encoding import (
     DEFAULT_DECODED_LIMIT,
     charset_of,
@@ -33,6 +31,7 @@ from observe.encoding import (
     mime_type_of,
 )
 from observe.errors import BodyDecodeError
+from observe.fastjson import loads_json
 from observe.headers import EMPTY_HEADERS, Headers
 
 _EMPTY_META: Mapping[str, Any] = MappingProxyType({})
@@ -129,24 +128,6 @@ def _copy_with(value: Any, changes: dict[str, Any]) -> Any:
     state.update(value.__dict__)
     state.update(changes)
     return new
-
-
-_DIGITS_TO_ZERO = bytes(0x30 if 0x30 <= b <= 0x39 else 0x2E for b in range(256))
-_LONG_RUN = b"0" * 19
-
-
-def loads_json(data: str) -> Any:
-    """JSON text to a value, exactly as `json.loads` gives it, but faster: orjson parses when
-    it can give the same value. It would turn integers of 19 or more digits into floats (so a
-    text with such a digit run anywhere goes to json), and it rejects NaN, Infinity and lone
-    surrogates (json accepts them: the fallback)."""
-    raw = data.encode("utf-8", "surrogatepass")
-    if _LONG_RUN not in raw.translate(_DIGITS_TO_ZERO):
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(data)
 
 
 @dataclass(frozen=True)

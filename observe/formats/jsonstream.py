@@ -18,16 +18,12 @@ import zlib
 from collections.abc import Callable, Generator, Iterator
 from typing import IO, Any
 
-import orjson
-
 from observe.errors import InputError, TruncatedInputError
+from observe.fastjson import NOT_EXACT, exact_orjson
 
 UTF8_BOM = b"\xef\xbb\xbf"
 READ_CHUNK = 1 << 16
-_MISS = object()
 _PREFIX = 20  # the text an array item starts with, looked for to find where it ends
-_DIGITS_TO_ZERO = bytes(0x30 if 0x30 <= b <= 0x39 else 0x2E for b in range(256))
-_LONG_RUN = b"0" * 19  # orjson reads integers of 19+ digits as floats, json as ints
 _skip_space = re.compile(r"[ \t\n\r]*").match  # always matches
 _NEAR_END = 16  # a decode error this close to the buffer's end may be a value cut by a chunk end
 
@@ -154,7 +150,7 @@ class JsonStream:
         for _ in self._elements("[", "]"):
             if self.peek() == "{":
                 value = self._object_by_orjson()
-                if value is not _MISS:
+                if value is not NOT_EXACT:
                     yield value
                     continue
             yield self.value()
@@ -164,26 +160,21 @@ class JsonStream:
         start of the next item and it begins with the same text (HAR entries do): the text
         between is then tried as one JSON value. A valid JSON text is exactly one value, so
         when orjson accepts it, it is this object, whole; anything else (a cut, a value orjson
-        would read differently from json: long integers, NaN, lone surrogates) gives _MISS and
+        would read differently from json: long integers, NaN, lone surrogates) gives NOT_EXACT and
         `value()` decodes it as before."""
         buf, start = self.buf, self.pos
         prefix = buf[start:start + _PREFIX]
         if len(prefix) < _PREFIX:
-            return _MISS
+            return NOT_EXACT
         following = buf.find(prefix, start + 1)
         if following < 0:
-            return _MISS
+            return NOT_EXACT
         piece = buf[start:following].rstrip()
         if not piece.endswith(","):
-            return _MISS
-        raw = piece[:-1].encode("utf-8", "surrogatepass")
-        if _LONG_RUN in raw.translate(_DIGITS_TO_ZERO):
-            return _MISS
-        try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            return _MISS
-        self.pos = start + len(piece) - 1
+            return NOT_EXACT
+        value = exact_orjson(piece[:-1].encode("utf-8", "surrogatepass"))
+        if value is not NOT_EXACT:
+            self.pos = start + len(piece) - 1
         return value
 
     def skip(self) -> None:

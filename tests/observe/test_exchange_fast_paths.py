@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from observe.exchange import Exchange, Request, Response, loads_json
+from observe.exchange import Exchange, Request, Response
+from observe.fastjson import loads_json
 from observe.headers import Headers
 from tests.observe.json_values import same_json_value
 
