@@ -226,16 +226,7 @@ class OperationSummary:
         self._add_query(query_pairs(request.target), loc, meta)
         authorization = self._add_headers(exchange, loc)
         self._add_security(exchange, authorization)
-        queued = 0
-        if request.body:
-            mime, value, decodable = body_value(request)
-            if not decodable:
-                bump(self.undecodable, mime)
-            elif value is not None:
-                _shape(self.bodies, mime).add(value, loc)
-                queued += _queued_size(request)
-            else:
-                _shape(self.bodies, mime).count += 1
+        queued = _add_body(request, self.bodies, self.undecodable, loc) if request.body else 0
         response = exchange.response
         if response is None:
             bump(self.no_response, exchange.incomplete or "no response")
@@ -252,14 +243,7 @@ class OperationSummary:
             if lower is not None:
                 _shape(summary.headers, lower).add(value, loc)
         if response.body:
-            mime, value, decodable = body_value(response)
-            if not decodable:
-                bump(summary.undecodable, mime)
-            elif value is not None:
-                _shape(summary.bodies, mime).add(value, loc)
-                queued += _queued_size(response)
-            else:
-                _shape(summary.bodies, mime).count += 1
+            queued += _add_body(response, summary.bodies, summary.undecodable, loc)
         hints = meta.get("format_hints")
         if hints:
             counts = self.hints
@@ -373,6 +357,21 @@ def _response_header_param(name: str) -> str | None:
     if lower in API_RESPONSE_HEADERS or (lower.startswith("x-") and not is_secret_name(lower)):
         return lower
     return None
+
+
+def _add_body(message: Message, bodies: dict[str, Shape], undecodable: dict[str, int],
+              loc: str) -> int:
+    """Fold a non-empty body into `bodies` by media type (or count it as undecodable); the
+    bytes it queued in the shape (see QUEUED_BYTES)."""
+    mime, value, decodable = body_value(message)
+    if not decodable:
+        bump(undecodable, mime)
+    elif value is not None:
+        _shape(bodies, mime).add(value, loc)
+        return _queued_size(message)
+    else:
+        _shape(bodies, mime).count += 1
+    return 0
 
 
 def _queued_size(message: Message) -> int:
