@@ -92,19 +92,25 @@ def cli() -> None:
     """
 
 
-def process_exchanges(
-    paths: list[str], kwargs: dict[str, Any], tally: Tally
-) -> Iterator[Exchange]:
-    """Read every source, run the plugin chain, and count what comes out."""
-    options = read_options_from(kwargs)
-    chain = PluginChain.build(
-        kwargs["plugins"],
+def chain_from_options(kwargs: dict[str, Any], tally: Tally) -> PluginChain:
+    """The plugin chain the traffic-reading options ask for (`--plugin`, `--plugin-config`,
+    `--no-redact`, `--strict`), warnings on stderr."""
+    return PluginChain.build(
+        kwargs.get("plugins", ()),
         tally,
         config_path=kwargs.get("plugin_config"),
         redact=not kwargs.get("no_redact", False),
         strict=kwargs.get("strict", False),
         report_error=lambda line: click.echo(f"restscope: warning: {line}", err=True),
     )
+
+
+def process_exchanges(
+    paths: list[str], kwargs: dict[str, Any], tally: Tally
+) -> Iterator[Exchange]:
+    """Read every source, run the plugin chain, and count what comes out."""
+    options = read_options_from(kwargs)
+    chain = chain_from_options(kwargs, tally)
     for exchange in chain.run(progress_reader(paths, options, tally)):
         tally.exchange(exchange.incomplete)
         yield exchange

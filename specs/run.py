@@ -73,17 +73,11 @@ def _summarize_shard(path: str, kwargs: dict[str, Any], shard: int, shards: int,
     passes over other shards' entries without building them); the shards' tallies add up."""
     import dataclasses
 
-    import click
-
+    from observe.cli import chain_from_options
     from observe.options import read_options_from
-    from observe.pipeline import PluginChain
     from observe.sources import read_source
 
-    chain = PluginChain.build(
-        kwargs.get("plugins", ()), tally, config_path=kwargs.get("plugin_config"),
-        redact=not kwargs.get("no_redact", False), strict=kwargs.get("strict", False),
-        report_error=lambda line: click.echo(f"restscope: warning: {line}", err=True),
-    )
+    chain = chain_from_options(kwargs, tally)
     options = dataclasses.replace(read_options_from(kwargs), shard=(shard, shards))
     summary = ApiSummary()
     name = Path(path).name
