@@ -96,8 +96,7 @@ def read_cassette(path: Path, options: ReadOptions, tally: Tally) -> Iterator[Ex
         except RecordError as exc:
             tally.skip("record", f"bad cassette interaction: {exc.reason}")
             continue
-        if not wanted(options, exchange.request):
-            tally.skip("exchange", "filtered out")
+        if not wanted(options, exchange.request, tally):
             continue
         yield exchange
 

@@ -33,6 +33,7 @@ from observe.formats.jsonstream import (  # noqa: F401 - READ_CHUNK, JsonStream 
 )
 from observe.headers import EMPTY_HEADERS, Headers
 from observe.sources import ReadOptions
+from observe.tally import Tally
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -80,9 +81,13 @@ def default_port(scheme: str) -> int:
     return 443 if scheme.lower() in ("https", "wss") else 80
 
 
-def wanted(options: ReadOptions, request: Request) -> bool:
-    """Whether `--filter` keeps an exchange with this request (port defaults from the scheme)."""
-    return options.wants(request.host, request.port or default_port(request.scheme))
+def wanted(options: ReadOptions, request: Request, tally: Tally) -> bool:
+    """Whether `--filter` keeps an exchange with this request (port defaults from the scheme);
+    one it drops is counted in `tally` ("filtered out")."""
+    if options.wants(request.host, request.port or default_port(request.scheme)):
+        return True
+    tally.skip("exchange", "filtered out")
+    return False
 
 
 _URL_ODDITIES = re.compile(r"[#\t\r\n\[\]]")

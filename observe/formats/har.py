@@ -130,8 +130,7 @@ def exchanges_from_entries(
         except RecordError as exc:
             tally.skip("record", f"bad HAR entry: {exc.reason}")
             continue
-        if not wanted(options, exchange.request):
-            tally.skip("exchange", "filtered out")
+        if not wanted(options, exchange.request, tally):
             continue
         if _body_left_out(entry):
             tally.count("HAR responses without their body")

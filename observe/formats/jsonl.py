@@ -326,7 +326,6 @@ def read_jsonl(path: Path, options: ReadOptions, tally: Tally) -> Iterator[Excha
                 tally.skip("record", f"bad JSONL line: {exc.reason}")
                 continue
             records += 1
-            if not wanted(options, exchange.request):
-                tally.skip("exchange", "filtered out")
+            if not wanted(options, exchange.request, tally):
                 continue
             yield exchange

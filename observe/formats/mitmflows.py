@@ -65,8 +65,7 @@ def read_flows(path: Path, options: ReadOptions, tally: Tally) -> Iterator[Excha
                 continue
             exchange = flow_to_exchange(flow, str(path), index)
             index += 1
-            if not wanted(options, exchange.request):
-                tally.skip("exchange", "filtered out")
+            if not wanted(options, exchange.request, tally):
                 continue
             yield exchange
         if options.on_bytes:
