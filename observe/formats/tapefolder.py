@@ -14,6 +14,7 @@ from pathlib import Path
 
 from observe.errors import InputError
 from observe.exchange import Exchange
+from observe.formats.common import wanted
 from observe.sources import ReadOptions, register
 from observe.tally import Tally
 
@@ -85,8 +86,7 @@ def read_tape_folder(path: Path, options: ReadOptions, tally: Tally) -> Iterator
                 continue
             else:
                 index += 1
-                if not options.wants(exchange.request.host, exchange.request.port):
-                    tally.skip("exchange", "filtered out")
+                if not wanted(options, exchange.request, tally):
                     continue
                 yield exchange.evolve(origin=exchange.origin.__class__("tapes", str(file), index))
                 continue

@@ -33,3 +33,17 @@ def test_a_broken_tape_is_still_counted_as_one(tmp_path: Path) -> None:
     skipped = tally.to_dict()["skipped"]["record"]
     assert sum(skipped.values()) == 2
     assert any(reason.startswith("bad tape") for reason in skipped)
+
+
+def test_filter_by_port_uses_the_scheme_default_for_tapes(tmp_path: Path) -> None:
+    from observe.exchange import Exchange, Request, Response
+    from observe.formats.tape import dump_tape
+
+    request = Request(method="GET", scheme="https", authority="api.example", target="/a")
+    tape = Exchange(request=request, response=Response(status=200))
+    (tmp_path / "a.yaml").write_text(dump_tape(tape))
+    kept = list(read_source(tmp_path, ReadOptions(ports=frozenset({443})), Tally()))
+    tally = Tally()
+    dropped = list(read_source(tmp_path, ReadOptions(ports=frozenset({80})), tally))
+    assert [x.request.url for x in kept] == ["https://api.example/a"]
+    assert dropped == [] and tally.to_dict()["skipped"]["exchange"] == {"filtered out": 1}
