@@ -27,17 +27,7 @@ def _sniff(head: bytes, path: Path) -> bool:
 
 def tape_files(folder: Path) -> list[Path]:
     """Every tape file under `folder`, sorted, skipping hidden files and the folder config."""
-    found: list[Path] = []
-    for path in folder.rglob("*"):
-        if path.suffix not in TAPE_SUFFIXES or not path.is_file():
-            continue
-        rel = path.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if path.name in ("tapes.yaml", "tapes.yml"):
-            continue
-        found.append(path)
-    return sorted(found)
+    return [path for path in _visible_files(folder) if path.suffix in TAPE_SUFFIXES]
 
 
 def _visible_files(folder: Path) -> list[Path]:
