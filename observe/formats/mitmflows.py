@@ -98,8 +98,9 @@ def _authority(request: Any) -> str:
     return request.host if request.port == default else f"{request.host}:{request.port}"
 
 
-def flow_to_exchange(flow: Any, location: str = "", index: int = 0) -> Exchange:
-    """The Exchange an `mitmproxy.http.HTTPFlow` describes."""
+def flow_messages(flow: Any) -> tuple[Request, Response | None]:
+    """The request and the response (None when none came) of an `mitmproxy.http.HTTPFlow`;
+    the live proxy builds its exchanges from these too."""
     req, resp = flow.request, flow.response
     request = Request(
         method=req.method,
@@ -123,6 +124,28 @@ def flow_to_exchange(flow: Any, location: str = "", index: int = 0) -> Exchange:
             http_version=resp.http_version,
             trailers=_headers(resp.trailers),
         )
+    return request, response
+
+
+def flow_timing(flow: Any) -> Timing:
+    req, resp = flow.request, flow.response
+    return Timing(
+        request_start=req.timestamp_start,
+        request_end=req.timestamp_end,
+        response_start=resp.timestamp_start if resp is not None else None,
+        response_end=resp.timestamp_end if resp is not None else None,
+    )
+
+
+def flow_endpoints(flow: Any) -> tuple[Endpoint | None, Endpoint | None]:
+    """(client, server) of a flow, None where mitmproxy does not know them."""
+    return _endpoint(flow.client_conn.peername), _endpoint(flow.server_conn.peername)
+
+
+def flow_to_exchange(flow: Any, location: str = "", index: int = 0) -> Exchange:
+    """The Exchange an `mitmproxy.http.HTTPFlow` describes."""
+    resp = flow.response
+    request, response = flow_messages(flow)
     error = flow.error.msg if flow.error is not None else None
     meta: dict[str, Any] = {}
     if resp is None:
@@ -135,17 +158,13 @@ def flow_to_exchange(flow: Any, location: str = "", index: int = 0) -> Exchange:
             meta["error"] = error
     else:
         incomplete = f"mitmproxy error: {error}" if error else None
+    client, server = flow_endpoints(flow)
     return Exchange(
         request=request,
         response=response,
-        timing=Timing(
-            request_start=req.timestamp_start,
-            request_end=req.timestamp_end,
-            response_start=resp.timestamp_start if resp is not None else None,
-            response_end=resp.timestamp_end if resp is not None else None,
-        ),
-        client=_endpoint(flow.client_conn.peername),
-        server=_endpoint(flow.server_conn.peername),
+        timing=flow_timing(flow),
+        client=client,
+        server=server,
         origin=Origin("mitmproxy", location, index),
         incomplete=incomplete,
         meta=meta,

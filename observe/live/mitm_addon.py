@@ -14,7 +14,8 @@ flow's timestamps and the connection endpoints; runs the plugin chain (redaction
 Invariants:
 1. A flow is turned into at most one exchange; one that fails in the plugin chain is counted.
    Exchanges are logged in the order their flows finished (one worker thread, one queue).
-2. Header names, values and the request target are kept byte for byte (decoded as latin-1).
+2. A flow gives the same request and response as it would read from a flow file
+   (`observe.formats.mitmflows.flow_messages`: header text UTF-8, else Latin-1, per value).
 3. Nothing is written until `restscope_log` is set; unset, the addon only counts.
 """
 
@@ -28,75 +29,19 @@ from typing import Any
 
 from mitmproxy import ctx, http
 
-from observe.exchange import Endpoint, Exchange, Origin, Request, Response, Timing
-from observe.headers import Headers
+from observe.exchange import Exchange, Origin
+from observe.formats.mitmflows import flow_endpoints, flow_messages, flow_timing
 from observe.tally import Tally
 
 logger = logging.getLogger(__name__)
 
 
-def _headers(message: http.Message) -> Headers:
-    return Headers((n.decode("latin-1"), v.decode("latin-1")) for n, v in message.headers.fields)
-
-
-def _trailers(message: http.Message) -> Headers:
-    if not message.trailers:
-        return Headers()
-    return Headers((n.decode("latin-1"), v.decode("latin-1")) for n, v in message.trailers.fields)
-
-
-def _encoding(message: http.Message) -> str:
-    return (message.headers.get("content-encoding") or "").strip().lower()
-
-
-def _endpoint(address: Any) -> Endpoint | None:
-    if not address:
-        return None
-    return Endpoint(str(address[0]), int(address[1]))
-
-
-def _authority(request: http.Request) -> str:
-    if request.authority:
-        return request.authority
-    host_header = request.host_header
-    if host_header:
-        return host_header
-    default = 443 if request.scheme == "https" else 80
-    return request.host if request.port == default else f"{request.host}:{request.port}"
-
-
 def flow_to_exchange(flow: http.HTTPFlow, location: str = "", index: int = 0) -> Exchange:
-    """The Exchange a finished flow describes (response None when it never came)."""
-    req = flow.request
-    request = Request(
-        method=req.method,
-        scheme=req.scheme,
-        authority=_authority(req),
-        target=req.path,
-        headers=_headers(req),
-        body=req.raw_content or b"",
-        content_encoding=_encoding(req),
-        http_version=req.http_version,
-        trailers=_trailers(req),
-    )
-    response: Response | None = None
-    resp = flow.response
-    if resp is not None:
-        response = Response(
-            status=resp.status_code,
-            reason=resp.reason,
-            headers=_headers(resp),
-            body=resp.raw_content or b"",
-            content_encoding=_encoding(resp),
-            http_version=resp.http_version,
-            trailers=_trailers(resp),
-        )
-    timing = Timing(
-        request_start=req.timestamp_start,
-        request_end=req.timestamp_end,
-        response_start=resp.timestamp_start if resp is not None else None,
-        response_end=resp.timestamp_end if resp is not None else None,
-    )
+    """The Exchange a finished flow describes (response None when it never came): the same
+    messages, timing and endpoints as a flow file gives, with the proxy's own origin and
+    incomplete reasons."""
+    request, response = flow_messages(flow)
+    client, server = flow_endpoints(flow)
     incomplete = None
     if flow.error is not None:
         incomplete = f"proxy: {flow.error.msg}"
@@ -105,9 +50,9 @@ def flow_to_exchange(flow: http.HTTPFlow, location: str = "", index: int = 0) ->
     return Exchange(
         request=request,
         response=response,
-        timing=timing,
-        client=_endpoint(flow.client_conn.peername),
-        server=_endpoint(flow.server_conn.peername),
+        timing=flow_timing(flow),
+        client=client,
+        server=server,
         origin=Origin("proxy", location, index),
         incomplete=incomplete,
     )
