@@ -27,6 +27,11 @@ from observe.errors import BodyError
 from observe.exchange import Message
 from plugins.secret_values import REDACTED, redact_json_keys, redact_json_names
 
+try:  # the C half, built at install time where there is a compiler (see setup.py)
+    from plugins._jsonscan import redact_values as native_redact_values
+except ImportError:  # pragma: no cover - the pure-Python path below answers alone
+    native_redact_values = None
+
 KEEP, PARSE = object(), object()
 JSONP = re.compile(r"^\s*(?:/\*\*/\s*)?([A-Za-z_$][\w$.]*)\s*\((.*)\)\s*;?\s*$", re.S)
 _SPACES = re.compile(r"\s*")
@@ -58,6 +63,10 @@ class BodyScanner:
         self._plain_keys: set[str] = set()  # JSON keys seen that are not secret
         # valid JSON's keys are read from its parse; False: always by fragment (tests)
         self.parse_json = True
+        # the C scan (plugins._jsonscan) answers first where it is built; False: the
+        # pure-Python path alone (tests compare the two)
+        self.native = native_redact_values is not None and all(
+            f and f.isascii() for f in fragments)
 
     def outcome(self, message: Any, mime: str) -> Any:
         """KEEP, PARSE or (new body, old text holds a backslash) for a textual `message`."""
@@ -92,19 +101,25 @@ class BodyScanner:
             lowered = text.lower()
             if len(lowered) != len(text):
                 return PARSE
-            present = self._present_fragments(lowered.encode("utf-8"))
+            present = None
         else:
             return PARSE
         spaces = _SPACES.match(text)
         first = text[spaces.end():spaces.end() + 1] if spaces else ""
         is_json = not (first == "<" or not (is_json_type(mime) or first in ("{", "[")
                                             or JSONP.match(text)))
+        if is_json and self.native:
+            new_raw = native_redact_values(raw, self._byte_fragments, self._is_secret)
+            if new_raw is not None:
+                return KEEP if new_raw is raw else (new_raw, "\\" in text)
         if lowered is None and is_json and "\\" not in text and self.parse_json \
                 and len(raw) <= _PARSE_LIMIT:
             keys = json_keys(message)
             if keys is not None:  # valid JSON, ASCII, no escapes: its keys are as written
                 return self._redact_names(text, keys)
-        if present is None:  # lower-cased and reduced to fragment bytes in one pass
+        if present is None and lowered is not None:
+            present = self._present_fragments(lowered.encode("utf-8"))
+        elif present is None:  # lower-cased and reduced to fragment bytes in one pass
             present = self._present(raw.translate(_LOWER, self._delete_raw))
         if not is_json:  # XML or other text: parsed only when it names something secret
             return PARSE if present else KEEP
