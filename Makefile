@@ -13,7 +13,9 @@ $(BIN)/python:
 
 # the project's own modules are compiled to bytecode once, so a run does not recompile them
 # (pip does this for installed packages; an editable install leaves ours as sources)
-$(STAMP): $(BIN)/python pyproject.toml
+# the install also builds the C half of redaction (plugins/_jsonscan.c, see setup.py); without a
+# compiler it is skipped and the pure-Python path does its work
+$(STAMP): $(BIN)/python pyproject.toml setup.py plugins/_jsonscan.c
 	$(BIN)/pip install --quiet -e .
 	$(BIN)/python -m compileall -q observe plugins specs tapes
 	touch $@
@@ -35,4 +37,4 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info plugins/_jsonscan*.so

@@ -3,6 +3,7 @@
     .venv/bin/python bench/redaction.py                  # 20,000 exchanges, each case
     .venv/bin/python bench/redaction.py --profile        # cProfile of the main case
     .venv/bin/python bench/redaction.py --reference      # the reference (parse/walk) path only
+    .venv/bin/python bench/redaction.py --pure           # the fast path without the C scan
     .venv/bin/python bench/redaction.py --source /tmp/pb/c20k.pcap
     .venv/bin/python bench/redaction.py --source /tmp/pb/f20k.har --plugin flickr
 
@@ -140,10 +141,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--reference", action="store_true", help="time the reference path")
+    parser.add_argument("--pure", action="store_true",
+                        help="without the C scan (plugins._jsonscan): the pure-Python path")
     parser.add_argument("--source", help="time the exchanges of this capture file instead")
     parser.add_argument("--plugin", action="append", default=[], help="with --source")
     args = parser.parse_args()
     redactor = Redactor()
+    if args.pure:
+        redactor._bodies.native = False
     run = getattr(redactor, "redact_reference", redactor.redact) if args.reference \
         else redactor.redact
     if args.source:

@@ -1,17 +1,22 @@
 /* plugins._jsonscan: one pass over JSON text that replaces the values of secret keys.
 
-   redact_values(text, fragments, is_secret) -> bytes | None
+   scanner = KeyScanner(fragments, is_secret)
+   scanner.redact_values(text) -> bytes | None
 
-   `text` is UTF-8 JSON (optionally wrapped in a JSONP call); `fragments` a tuple of lower-case
-   ASCII bytes, one of which every secret name contains once lower-cased; `is_secret(name)` the
-   judge for a key that holds one. Returns `text` itself when no value changes, new bytes with
-   each secret key's value replaced by "REDACTED" (strings that are not empty or "REDACTED"
-   already, and numbers; true/false/null stay), or None when it does not answer: the text is
-   not strict JSON, a key holds an escape, or a secret key holds an escaped string, an object
-   or an array. The caller then takes the pure-Python path (plugins.secret_values), whose
-   answer this one equals wherever it gives one (tests compare the two).
+   `fragments` is a tuple of lower-case ASCII bytes, one of which every secret name contains
+   once lower-cased; `is_secret(name)` judges a key that holds one (it must be pure: answers
+   are remembered per key). `text` is UTF-8 JSON, optionally wrapped in a JSONP call.
+   redact_values returns `text` itself when no value changes, new bytes with each secret key's
+   value replaced by "REDACTED" (strings that are not empty or "REDACTED" already, and
+   numbers; true/false/null stay), or None when it does not answer: the text is not strict
+   JSON, a key holds an escape, or a secret key holds an escaped string, an object or an
+   array. The caller then takes the pure-Python path (plugins.secret_values), whose answer
+   this one equals wherever it gives one (tests compare the two).
 
-   Pure C over the bytes: no parse tree, no Python objects but the names handed to is_secret.
+   One loop over the bytes with an explicit stack; no parse tree, no Python objects but the
+   names handed to is_secret. It relies on the NUL byte CPython keeps after every bytes
+   object's data: every loop that scans for a delimiter stops there, and the end is checked
+   once afterwards.
 */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -19,166 +24,47 @@
 #include <string.h>
 
 #define MAX_DEPTH 512
-#define KEY_SLOTS 64
+#define KEY_SLOTS 256
+#define MAX_FRAGMENTS 64
 
 static const char REDACTED[] = "\"REDACTED\"";
 #define REDACTED_LEN 10
 
-enum { OK = 0, NO_ANSWER = 1, PY_ERROR = 2 };
+static unsigned char string_stop[256]; /* '"', '\\' and control characters (NUL included) */
+static unsigned char is_ws[256];
+static unsigned char is_digit[256];
+static unsigned char is_hex[256];
+static unsigned char lower_of[256];
 
 typedef struct {
     Py_ssize_t start, end;
 } Span;
 
 typedef struct {
-    const unsigned char *s;
-    Py_ssize_t n, i;
-    Span *spans;
-    Py_ssize_t nspans, cap;
-    const char **frags;
-    Py_ssize_t *frag_lens;
-    Py_ssize_t nfrags;
-    /* bit (a << 8 | b) set when a fragment starts with the bytes a, b (a one-byte fragment
-       sets a << 8 | b for every b, and bit a for a key's last byte) */
-    unsigned char bigrams[65536 / 8];
+    PyObject_HEAD
+    PyObject *fragments; /* the tuple of bytes */
     PyObject *is_secret;
-    int status;
-    /* keys of up to 16 bytes judged so far, by their bytes (direct-mapped) */
+    Py_ssize_t nfrags;
+    const unsigned char *frags[MAX_FRAGMENTS];
+    Py_ssize_t frag_lens[MAX_FRAGMENTS];
+    /* bit (a << 8 | b) set when a fragment starts with the bytes a, b (a one-byte fragment
+       a sets a << 8 | b for every b, and bit a, for a key's last byte) */
+    unsigned char bigrams[65536 / 8];
+    /* keys of up to 16 bytes judged so far (direct-mapped, by their bytes) */
     struct {
         uint64_t w0, w1;
         Py_ssize_t len;
         int used, secret;
     } seen[KEY_SLOTS];
-} Scan;
+} KeyScanner;
 
-static unsigned char string_stop[256]; /* '"', '\\' and control characters */
-static unsigned char lower_of[256];   /* ASCII lower case */
-
-static void skip_ws(Scan *sc)
-{
-    const unsigned char *s = sc->s;
-    Py_ssize_t i = sc->i, n = sc->n;
-    while (i < n && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t'))
-        i++;
-    sc->i = i;
-}
-
-static int is_hex(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* at '"': moves past the closing quote; *escaped set when the string holds an escape */
-static int scan_string(Scan *sc, int *escaped)
-{
-    const unsigned char *s = sc->s;
-    Py_ssize_t i = sc->i + 1, n = sc->n;
-    *escaped = 0;
-    for (;;) {
-        while (i < n && !string_stop[s[i]])
-            i++;
-        if (i >= n)
-            return NO_ANSWER;
-        if (s[i] == '"') {
-            sc->i = i + 1;
-            return OK;
-        }
-        if (s[i] != '\\')
-            return NO_ANSWER; /* a raw control character */
-        *escaped = 1;
-        if (i + 1 >= n)
-            return NO_ANSWER;
-        switch (s[i + 1]) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-            i += 2;
-            break;
-        case 'u':
-            if (i + 5 >= n || !is_hex(s[i + 2]) || !is_hex(s[i + 3]) || !is_hex(s[i + 4])
-                    || !is_hex(s[i + 5]))
-                return NO_ANSWER;
-            i += 6;
-            break;
-        default:
-            return NO_ANSWER;
-        }
-    }
-}
-
-static int scan_number(Scan *sc)
-{
-    const unsigned char *s = sc->s;
-    Py_ssize_t i = sc->i, n = sc->n;
-    if (i < n && s[i] == '-')
-        i++;
-    if (i >= n)
-        return NO_ANSWER;
-    if (s[i] == '0')
-        i++;
-    else if (s[i] >= '1' && s[i] <= '9')
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-    else
-        return NO_ANSWER;
-    if (i < n && s[i] == '.') {
-        i++;
-        if (i >= n || s[i] < '0' || s[i] > '9')
-            return NO_ANSWER;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        if (i >= n || s[i] < '0' || s[i] > '9')
-            return NO_ANSWER;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-    }
-    sc->i = i;
-    return OK;
-}
-
-static int scan_literal(Scan *sc)
-{
-    const unsigned char *p = sc->s + sc->i;
-    Py_ssize_t left = sc->n - sc->i;
-    if (left >= 4 && (memcmp(p, "true", 4) == 0 || memcmp(p, "null", 4) == 0)) {
-        sc->i += 4;
-        return OK;
-    }
-    if (left >= 5 && memcmp(p, "false", 5) == 0) {
-        sc->i += 5;
-        return OK;
-    }
-    return NO_ANSWER;
-}
-
-static int add_span(Scan *sc, Py_ssize_t start, Py_ssize_t end)
-{
-    if (sc->nspans == sc->cap) {
-        Py_ssize_t cap = sc->cap ? sc->cap * 2 : 64;
-        Span *grown = PyMem_Realloc(sc->spans, (size_t)cap * sizeof(Span));
-        if (grown == NULL) {
-            PyErr_NoMemory();
-            return PY_ERROR;
-        }
-        sc->spans = grown;
-        sc->cap = cap;
-    }
-    sc->spans[sc->nspans].start = start;
-    sc->spans[sc->nspans].end = end;
-    sc->nspans++;
-    return OK;
-}
-
-static int ask(Scan *sc, PyObject *name)
+static int ask(KeyScanner *self, PyObject *name)
 {
     PyObject *answer;
     int secret;
     if (name == NULL)
         return -1;
-    answer = PyObject_CallOneArg(sc->is_secret, name);
+    answer = PyObject_CallOneArg(self->is_secret, name);
     Py_DECREF(name);
     if (answer == NULL)
         return -1;
@@ -187,349 +73,499 @@ static int ask(Scan *sc, PyObject *name)
     return secret;
 }
 
-/* 1 secret, 0 not, -1 Python error; the key's bytes are p[0:len] (no escapes, not cached) */
-static int judge_key(Scan *sc, const unsigned char *p, Py_ssize_t len)
+/* 1 secret, 0 not, -1 Python error, for the key p[0:len] (no escapes) */
+static int judge_key(KeyScanner *self, const unsigned char *p, Py_ssize_t len)
 {
-    Py_ssize_t k, f;
-    int ascii = 1, found = 0;
+    Py_ssize_t k, f, j;
     for (k = 0; k < len; k++)
-        if (p[k] >= 0x80) {
-            ascii = 0;
-            break;
-        }
-    if (!ascii) /* no ASCII filter for these: is_secret judges every one */
-        return ask(sc, PyUnicode_DecodeUTF8((const char *)p, len, "strict"));
-    for (k = 0; k < len && !found; k++) {
+        if (p[k] >= 0x80) /* no ASCII filter for these: is_secret judges every one */
+            return ask(self, PyUnicode_DecodeUTF8((const char *)p, len, "strict"));
+    for (k = 0; k < len; k++) {
         unsigned int a = lower_of[p[k]];
         unsigned int bigram = k + 1 < len ? (a << 8) | lower_of[p[k + 1]] : a;
-        if (!(sc->bigrams[bigram >> 3] & (1u << (bigram & 7))))
+        if (!(self->bigrams[bigram >> 3] & (1u << (bigram & 7))))
             continue;
-        for (f = 0; f < sc->nfrags && !found; f++) {
-            Py_ssize_t m = sc->frag_lens[f], j;
-            const unsigned char *frag = (const unsigned char *)sc->frags[f];
+        for (f = 0; f < self->nfrags; f++) {
+            Py_ssize_t m = self->frag_lens[f];
+            const unsigned char *frag = self->frags[f];
             if (frag[0] != a || m > len - k)
                 continue;
             for (j = 1; j < m && lower_of[p[k + j]] == frag[j]; j++)
                 ;
-            found = j == m;
+            if (j == m) /* a fragment: is_secret decides */
+                return ask(self, PyUnicode_DecodeASCII((const char *)p, len, "strict"));
         }
     }
-    if (!found) /* every secret name holds a fragment */
-        return 0;
-    return ask(sc, PyUnicode_DecodeASCII((const char *)p, len, "strict"));
+    return 0; /* every secret name holds a fragment */
 }
 
 /* judge_key, remembered for keys of up to 16 bytes */
-static int key_is_secret(Scan *sc, Py_ssize_t start, Py_ssize_t end)
+static int key_is_secret(KeyScanner *self, const unsigned char *p, Py_ssize_t len,
+                         const unsigned char *end)
 {
-    const unsigned char *p = sc->s + start;
-    Py_ssize_t len = end - start;
     uint64_t w0 = 0, w1 = 0;
     unsigned int slot;
     int secret;
     if (len > 16)
-        return judge_key(sc, p, len);
-    if (len >= 8) {
+        return judge_key(self, p, len);
+    if (len >= 8) { /* two loads cover 8..16 bytes */
         memcpy(&w0, p, 8);
         memcpy(&w1, p + len - 8, 8);
     } else {
-        memcpy(&w0, p, (size_t)len);
+#if PY_LITTLE_ENDIAN
+        if (len && end - p >= 8) { /* one load, the bytes after the key masked off */
+            memcpy(&w0, p, 8);
+            w0 &= ~(uint64_t)0 >> (8 * (8 - len));
+        } else
+#endif
+            memcpy(&w0, p, (size_t)len);
     }
     slot = (unsigned int)(((w0 ^ (w1 * 0x9E3779B97F4A7C15ull) ^ (uint64_t)len)
-                           * 0x9E3779B97F4A7C15ull) >> 58);
-    if (sc->seen[slot].used && sc->seen[slot].len == len && sc->seen[slot].w0 == w0
-            && sc->seen[slot].w1 == w1)
-        return sc->seen[slot].secret;
-    secret = judge_key(sc, p, len);
+                           * 0x9E3779B97F4A7C15ull) >> 56);
+    if (self->seen[slot].used && self->seen[slot].len == len && self->seen[slot].w0 == w0
+            && self->seen[slot].w1 == w1)
+        return self->seen[slot].secret;
+    secret = judge_key(self, p, len);
     if (secret >= 0) {
-        sc->seen[slot].used = 1;
-        sc->seen[slot].len = len;
-        sc->seen[slot].w0 = w0;
-        sc->seen[slot].w1 = w1;
-        sc->seen[slot].secret = secret;
+        self->seen[slot].used = 1;
+        self->seen[slot].len = len;
+        self->seen[slot].w0 = w0;
+        self->seen[slot].w1 = w1;
+        self->seen[slot].secret = secret;
     }
     return secret;
 }
 
-static int scan_value(Scan *sc, int depth);
+enum { OK = 0, NO_ANSWER = 1, PY_ERROR = 2 };
 
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+/* nonzero when a byte of v is zero (exact as a test, whatever the byte order) */
+#define HAS_ZERO(v) (((v) - ONES) & ~(v) & HIGHS)
 
-/* the value of a secret key: replaced, kept, or no answer (objects, arrays, escapes) */
-static int secret_value(Scan *sc)
+/* at '"' (p < end): the position after the closing quote, or NULL; *escaped when it holds
+   an escape */
+static inline const unsigned char *skip_string(const unsigned char *p, const unsigned char *end,
+                                               int *escaped)
 {
-    Py_ssize_t start = sc->i;
-    int escaped, status;
-    unsigned char c;
-    if (start >= sc->n)
-        return NO_ANSWER;
-    c = sc->s[start];
-    if (c == '"') {
-        status = scan_string(sc, &escaped);
-        if (status != OK || escaped)
-            return NO_ANSWER;
-        if (sc->i - start == 2 || (sc->i - start == REDACTED_LEN
-                                   && memcmp(sc->s + start, REDACTED, REDACTED_LEN) == 0))
-            return OK;
-        return add_span(sc, start, sc->i);
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-        status = scan_number(sc);
-        return status != OK ? status : add_span(sc, start, sc->i);
-    }
-    if (c == 't' || c == 'f' || c == 'n')
-        return scan_literal(sc);
-    return NO_ANSWER;
-}
-
-static int scan_object(Scan *sc, int depth)
-{
-    int escaped, status, secret;
-    Py_ssize_t key_start;
-    sc->i++;
-    skip_ws(sc);
-    if (sc->i < sc->n && sc->s[sc->i] == '}') {
-        sc->i++;
-        return OK;
-    }
+    p++;
     for (;;) {
-        if (sc->i >= sc->n || sc->s[sc->i] != '"')
-            return NO_ANSWER;
-        key_start = sc->i + 1;
-        status = scan_string(sc, &escaped);
-        if (status != OK)
-            return status;
-        if (escaped)
-            return NO_ANSWER;
-        secret = key_is_secret(sc, key_start, sc->i - 1);
-        if (secret < 0)
-            return PY_ERROR;
-        skip_ws(sc);
-        if (sc->i >= sc->n || sc->s[sc->i] != ':')
-            return NO_ANSWER;
-        sc->i++;
-        skip_ws(sc);
-        status = secret ? secret_value(sc) : scan_value(sc, depth + 1);
-        if (status != OK)
-            return status;
-        skip_ws(sc);
-        if (sc->i >= sc->n)
-            return NO_ANSWER;
-        if (sc->s[sc->i] == '}') {
-            sc->i++;
-            return OK;
+        /* eight bytes at a time: each test flags exactly the first byte that meets it (and
+           maybe later ones), so on little-endian machines the lowest flag is the first stop */
+        while (end - p >= 8) {
+            uint64_t v, stop;
+            memcpy(&v, p, 8);
+            stop = HAS_ZERO(v ^ (ONES * '"')) | HAS_ZERO(v ^ (ONES * '\\'))
+                   | ((v - ONES * 0x20) & ~v & HIGHS);
+            if (stop) {
+#if PY_LITTLE_ENDIAN && defined(__GNUC__)
+                p += __builtin_ctzll(stop) >> 3;
+#endif
+                break;
+            }
+            p += 8;
         }
-        if (sc->s[sc->i] != ',')
-            return NO_ANSWER;
-        sc->i++;
-        skip_ws(sc);
-    }
-}
-
-static int scan_array(Scan *sc, int depth)
-{
-    int status;
-    sc->i++;
-    skip_ws(sc);
-    if (sc->i < sc->n && sc->s[sc->i] == ']') {
-        sc->i++;
-        return OK;
-    }
-    for (;;) {
-        status = scan_value(sc, depth + 1);
-        if (status != OK)
-            return status;
-        skip_ws(sc);
-        if (sc->i >= sc->n)
-            return NO_ANSWER;
-        if (sc->s[sc->i] == ']') {
-            sc->i++;
-            return OK;
+        while (!string_stop[*p])
+            p++;
+        if (*p == '"' && p < end)
+            return p + 1;
+        if (*p != '\\' || p + 1 >= end)
+            return NULL; /* a control character, or the end */
+        *escaped = 1;
+        switch (p[1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            p += 2;
+            break;
+        case 'u':
+            if (end - p < 6 || !is_hex[p[2]] || !is_hex[p[3]] || !is_hex[p[4]]
+                    || !is_hex[p[5]])
+                return NULL;
+            p += 6;
+            break;
+        default:
+            return NULL;
         }
-        if (sc->s[sc->i] != ',')
-            return NO_ANSWER;
-        sc->i++;
-        skip_ws(sc);
     }
 }
 
-static int scan_value(Scan *sc, int depth)
+/* at '-' or a digit: the position after the number, or NULL */
+static inline const unsigned char *skip_number(const unsigned char *p)
 {
-    int escaped;
-    unsigned char c;
-    if (depth > MAX_DEPTH || sc->i >= sc->n)
-        return NO_ANSWER;
-    c = sc->s[sc->i];
-    switch (c) {
-    case '{':
-        return scan_object(sc, depth);
-    case '[':
-        return scan_array(sc, depth);
-    case '"':
-        return scan_string(sc, &escaped);
-    case 't': case 'f': case 'n':
-        return scan_literal(sc);
-    default:
-        if (c == '-' || (c >= '0' && c <= '9'))
-            return scan_number(sc);
-        return NO_ANSWER;
+    if (*p == '-')
+        p++;
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (is_digit[*p])
+            p++;
+    else
+        return NULL;
+    if (*p == '.') {
+        p++;
+        if (!is_digit[*p])
+            return NULL;
+        while (is_digit[*p])
+            p++;
     }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!is_digit[*p])
+            return NULL;
+        while (is_digit[*p])
+            p++;
+    }
+    return p;
 }
 
-static int is_name_start(unsigned char c)
+static inline const unsigned char *skip_literal(const unsigned char *p, const unsigned char *end)
+{
+    if (end - p >= 4 && (memcmp(p, "true", 4) == 0 || memcmp(p, "null", 4) == 0))
+        return p + 4;
+    if (end - p >= 5 && memcmp(p, "false", 5) == 0)
+        return p + 5;
+    return NULL;
+}
+
+static inline int is_name_start(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == '$';
 }
 
-/* the whole text: ws value ws, or ws [/ ** /] name ws ( ws value ws ) ws [;] ws (JSONP) */
-static int scan_text(Scan *sc)
+typedef struct {
+    Span *items;
+    Py_ssize_t count, cap;
+} Spans;
+
+static int add_span(Spans *spans, Py_ssize_t start, Py_ssize_t end)
 {
-    int status, jsonp = 0;
-    skip_ws(sc);
-    if (sc->n - sc->i >= 4 && memcmp(sc->s + sc->i, "/**/", 4) == 0) {
-        sc->i += 4;
-        skip_ws(sc);
-        if (sc->i >= sc->n || !is_name_start(sc->s[sc->i]))
-            return NO_ANSWER;
+    if (spans->count == spans->cap) {
+        Py_ssize_t cap = spans->cap ? spans->cap * 2 : 64;
+        Span *grown = PyMem_Realloc(spans->items, (size_t)cap * sizeof(Span));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return PY_ERROR;
+        }
+        spans->items = grown;
+        spans->cap = cap;
     }
-    if (sc->i < sc->n && is_name_start(sc->s[sc->i])
-            && !(sc->n - sc->i >= 4 && (memcmp(sc->s + sc->i, "true", 4) == 0
-                                        || memcmp(sc->s + sc->i, "null", 4) == 0))
-            && !(sc->n - sc->i >= 5 && memcmp(sc->s + sc->i, "false", 5) == 0)) {
-        while (sc->i < sc->n && (is_name_start(sc->s[sc->i]) || sc->s[sc->i] == '.'
-                                 || (sc->s[sc->i] >= '0' && sc->s[sc->i] <= '9')))
-            sc->i++;
-        skip_ws(sc);
-        if (sc->i >= sc->n || sc->s[sc->i] != '(')
-            return NO_ANSWER;
-        sc->i++;
-        skip_ws(sc);
-        jsonp = 1;
-    }
-    status = scan_value(sc, 0);
-    if (status != OK)
-        return status;
-    skip_ws(sc);
-    if (jsonp) {
-        if (sc->i >= sc->n || sc->s[sc->i] != ')')
-            return NO_ANSWER;
-        sc->i++;
-        skip_ws(sc);
-        if (sc->i < sc->n && sc->s[sc->i] == ';')
-            sc->i++;
-        skip_ws(sc);
-    }
-    return sc->i == sc->n ? OK : NO_ANSWER;
+    spans->items[spans->count].start = start;
+    spans->items[spans->count].end = end;
+    spans->count++;
+    return OK;
 }
 
-static PyObject *redact_values(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+#define SKIP_WS() while (is_ws[*p]) p++
+
+/* the whole text: ws value ws, or ws [/ ** /] name ws ( ws value ws ) ws [;] ws (JSONP) */
+static int scan(KeyScanner *self, const unsigned char *start, Py_ssize_t n, Spans *spans)
 {
-    Scan sc;
-    PyObject *text, *fragments, *result = NULL;
-    Py_ssize_t f, k, total, out;
+    const unsigned char *p = start, *end = start + n, *q;
+    unsigned char stack[MAX_DEPTH];
+    int depth = 0, jsonp = 0, escaped, secret;
+
+    SKIP_WS();
+    if (end - p >= 4 && memcmp(p, "/**/", 4) == 0) {
+        p += 4;
+        SKIP_WS();
+        if (!is_name_start(*p))
+            return NO_ANSWER;
+    }
+    if (is_name_start(*p) && !skip_literal(p, end)) {
+        while (is_name_start(*p) || *p == '.' || is_digit[*p])
+            p++;
+        SKIP_WS();
+        if (*p != '(')
+            return NO_ANSWER;
+        p++;
+        SKIP_WS();
+        jsonp = 1;
+    }
+
+value: /* at a value (after whitespace) */
+    switch (*p) {
+    case '{':
+        if (depth == MAX_DEPTH)
+            return NO_ANSWER;
+        stack[depth++] = '}';
+        p++;
+        SKIP_WS();
+        if (*p == '}') {
+            depth--;
+            p++;
+            goto after;
+        }
+        goto key;
+    case '[':
+        if (depth == MAX_DEPTH)
+            return NO_ANSWER;
+        stack[depth++] = ']';
+        p++;
+        SKIP_WS();
+        if (*p == ']') {
+            depth--;
+            p++;
+            goto after;
+        }
+        goto value;
+    case '"':
+        escaped = 0;
+        if ((p = skip_string(p, end, &escaped)) == NULL)
+            return NO_ANSWER;
+        goto after;
+    case 't': case 'f': case 'n':
+        if ((p = skip_literal(p, end)) == NULL)
+            return NO_ANSWER;
+        goto after;
+    default:
+        if (*p != '-' && !is_digit[*p])
+            return NO_ANSWER;
+        if ((p = skip_number(p)) == NULL)
+            return NO_ANSWER;
+        goto after;
+    }
+
+key: /* at an object's key (after whitespace) */
+    if (*p != '"' || p >= end)
+        return NO_ANSWER;
+    escaped = 0;
+    if ((q = skip_string(p, end, &escaped)) == NULL || escaped)
+        return NO_ANSWER;
+    secret = key_is_secret(self, p + 1, q - p - 2, end);
+    if (secret < 0)
+        return PY_ERROR;
+    p = q;
+    SKIP_WS();
+    if (*p != ':')
+        return NO_ANSWER;
+    p++;
+    SKIP_WS();
+    if (!secret)
+        goto value;
+    /* a secret key's value: replaced, kept, or no answer (objects, arrays, escapes) */
+    q = p;
+    if (*p == '"' && p < end) {
+        if ((p = skip_string(p, end, &escaped)) == NULL || escaped)
+            return NO_ANSWER;
+        if (p - q == 2 || (p - q == REDACTED_LEN && memcmp(q, REDACTED, REDACTED_LEN) == 0))
+            goto after;
+    } else if (*p == '-' || is_digit[*p]) {
+        if ((p = skip_number(p)) == NULL)
+            return NO_ANSWER;
+    } else if (*p == 't' || *p == 'f' || *p == 'n') {
+        if ((p = skip_literal(p, end)) == NULL)
+            return NO_ANSWER;
+        goto after;
+    } else {
+        return NO_ANSWER;
+    }
+    if (add_span(spans, q - start, p - start) != OK)
+        return PY_ERROR;
+
+after: /* after a value */
+    SKIP_WS();
+    if (depth == 0)
+        goto done;
+    if (*p == ',') {
+        p++;
+        SKIP_WS();
+        if (stack[depth - 1] == '}')
+            goto key;
+        goto value;
+    }
+    if (*p == stack[depth - 1] && p < end) {
+        depth--;
+        p++;
+        goto after;
+    }
+    return NO_ANSWER;
+
+done:
+    if (jsonp) {
+        if (*p != ')' || p >= end)
+            return NO_ANSWER;
+        p++;
+        SKIP_WS();
+        if (*p == ';' && p < end)
+            p++;
+        SKIP_WS();
+    }
+    return p == end ? OK : NO_ANSWER;
+}
+
+static PyObject *KeyScanner_redact_values(KeyScanner *self, PyObject *text)
+{
+    Spans spans = {NULL, 0, 0};
+    PyObject *result = NULL;
+    const unsigned char *s;
+    Py_ssize_t n, k, total, out = 0, last = 0;
     char *dest;
     int status;
-    (void)module;
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "redact_values(text, fragments, is_secret)");
+    if (!PyBytes_CheckExact(text)) {
+        PyErr_SetString(PyExc_TypeError, "redact_values takes bytes");
         return NULL;
     }
-    text = args[0];
-    fragments = args[1];
-    if (!PyBytes_Check(text) || !PyTuple_Check(fragments) || !PyCallable_Check(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "redact_values(bytes, tuple of bytes, callable)");
-        return NULL;
-    }
-    memset(&sc, 0, sizeof(sc));
-    sc.s = (const unsigned char *)PyBytes_AS_STRING(text);
-    sc.n = PyBytes_GET_SIZE(text);
-    sc.is_secret = args[2];
-    sc.nfrags = PyTuple_GET_SIZE(fragments);
-    sc.frags = PyMem_Malloc((size_t)(sc.nfrags + 1) * sizeof(char *));
-    sc.frag_lens = PyMem_Malloc((size_t)(sc.nfrags + 1) * sizeof(Py_ssize_t));
-    if (sc.frags == NULL || sc.frag_lens == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    for (f = 0; f < sc.nfrags; f++) {
-        PyObject *fragment = PyTuple_GET_ITEM(fragments, f);
-        if (!PyBytes_Check(fragment) || PyBytes_GET_SIZE(fragment) == 0) {
-            PyErr_SetString(PyExc_TypeError, "fragments must be non-empty bytes");
-            goto done;
-        }
-        sc.frags[f] = PyBytes_AS_STRING(fragment);
-        sc.frag_lens[f] = PyBytes_GET_SIZE(fragment);
-        {
-            unsigned char a = (unsigned char)sc.frags[f][0];
-            unsigned int b;
-            if (sc.frag_lens[f] == 1) {
-                for (b = 0; b < 256; b++)
-                    sc.bigrams[((a << 8) | b) >> 3] |= (unsigned char)(1u << (b & 7));
-                sc.bigrams[a >> 3] |= (unsigned char)(1u << (a & 7));
-            } else {
-                b = (a << 8) | (unsigned char)sc.frags[f][1];
-                sc.bigrams[b >> 3] |= (unsigned char)(1u << (b & 7));
-            }
-        }
-    }
-    status = scan_text(&sc);
+    s = (const unsigned char *)PyBytes_AS_STRING(text);
+    n = PyBytes_GET_SIZE(text);
+    status = scan(self, s, n, &spans);
     if (status == PY_ERROR)
         goto done;
     if (status != OK) {
         result = Py_NewRef(Py_None);
         goto done;
     }
-    if (sc.nspans == 0) {
+    if (spans.count == 0) {
         result = Py_NewRef(text);
         goto done;
     }
-    total = sc.n;
-    for (k = 0; k < sc.nspans; k++)
-        total += REDACTED_LEN - (sc.spans[k].end - sc.spans[k].start);
+    total = n;
+    for (k = 0; k < spans.count; k++)
+        total += REDACTED_LEN - (spans.items[k].end - spans.items[k].start);
     result = PyBytes_FromStringAndSize(NULL, total);
     if (result == NULL)
         goto done;
     dest = PyBytes_AS_STRING(result);
-    out = 0;
-    {
-        Py_ssize_t last = 0;
-        for (k = 0; k < sc.nspans; k++) {
-            memcpy(dest + out, sc.s + last, (size_t)(sc.spans[k].start - last));
-            out += sc.spans[k].start - last;
-            memcpy(dest + out, REDACTED, REDACTED_LEN);
-            out += REDACTED_LEN;
-            last = sc.spans[k].end;
-        }
-        memcpy(dest + out, sc.s + last, (size_t)(sc.n - last));
+    for (k = 0; k < spans.count; k++) {
+        memcpy(dest + out, s + last, (size_t)(spans.items[k].start - last));
+        out += spans.items[k].start - last;
+        memcpy(dest + out, REDACTED, REDACTED_LEN);
+        out += REDACTED_LEN;
+        last = spans.items[k].end;
     }
+    memcpy(dest + out, s + last, (size_t)(n - last));
 done:
-    PyMem_Free(sc.spans);
-    PyMem_Free(sc.frags);
-    PyMem_Free(sc.frag_lens);
+    PyMem_Free(spans.items);
     return result;
 }
 
-static PyMethodDef methods[] = {
-    {"redact_values", (PyCFunction)(void (*)(void))redact_values, METH_FASTCALL,
-     "redact_values(text, fragments, is_secret) -> bytes | None: the values of secret JSON "
-     "keys replaced in place (see the module)."},
+static int KeyScanner_init(KeyScanner *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *fragments, *is_secret;
+    Py_ssize_t f;
+    static char *names[] = {"fragments", "is_secret", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O:KeyScanner", names, &PyTuple_Type,
+                                     &fragments, &is_secret))
+        return -1;
+    if (!PyCallable_Check(is_secret)) {
+        PyErr_SetString(PyExc_TypeError, "is_secret must be callable");
+        return -1;
+    }
+    if (PyTuple_GET_SIZE(fragments) > MAX_FRAGMENTS) {
+        PyErr_SetString(PyExc_ValueError, "too many fragments");
+        return -1;
+    }
+    memset(self->bigrams, 0, sizeof(self->bigrams));
+    memset(self->seen, 0, sizeof(self->seen));
+    for (f = 0; f < PyTuple_GET_SIZE(fragments); f++) {
+        PyObject *fragment = PyTuple_GET_ITEM(fragments, f);
+        const unsigned char *bytes;
+        Py_ssize_t len, k;
+        unsigned int a, b;
+        if (!PyBytes_Check(fragment) || PyBytes_GET_SIZE(fragment) == 0) {
+            PyErr_SetString(PyExc_TypeError, "fragments must be non-empty bytes");
+            return -1;
+        }
+        bytes = (const unsigned char *)PyBytes_AS_STRING(fragment);
+        len = PyBytes_GET_SIZE(fragment);
+        for (k = 0; k < len; k++)
+            if (bytes[k] >= 0x80 || lower_of[bytes[k]] != bytes[k]) {
+                PyErr_SetString(PyExc_ValueError, "fragments must be lower-case ASCII");
+                return -1;
+            }
+        self->frags[f] = bytes;
+        self->frag_lens[f] = len;
+        a = bytes[0];
+        if (len == 1) {
+            for (b = 0; b < 256; b++)
+                self->bigrams[((a << 8) | b) >> 3] |= (unsigned char)(1u << (b & 7));
+            self->bigrams[a >> 3] |= (unsigned char)(1u << (a & 7));
+        } else {
+            b = (a << 8) | bytes[1];
+            self->bigrams[b >> 3] |= (unsigned char)(1u << (b & 7));
+        }
+    }
+    self->nfrags = PyTuple_GET_SIZE(fragments);
+    Py_XSETREF(self->fragments, Py_NewRef(fragments));
+    Py_XSETREF(self->is_secret, Py_NewRef(is_secret));
+    return 0;
+}
+
+static int KeyScanner_traverse(KeyScanner *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->fragments);
+    Py_VISIT(self->is_secret);
+    return 0;
+}
+
+static int KeyScanner_clear(KeyScanner *self)
+{
+    Py_CLEAR(self->fragments);
+    Py_CLEAR(self->is_secret);
+    return 0;
+}
+
+static void KeyScanner_dealloc(KeyScanner *self)
+{
+    PyObject_GC_UnTrack(self);
+    KeyScanner_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *KeyScanner_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    (void)args;
+    (void)kwargs;
+    return type->tp_alloc(type, 0);
+}
+
+static PyMethodDef KeyScanner_methods[] = {
+    {"redact_values", (PyCFunction)KeyScanner_redact_values, METH_O,
+     "redact_values(text: bytes) -> bytes | None: the values of secret JSON keys replaced "
+     "in place; `text` itself when none changes; None when it does not answer."},
     {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject KeyScannerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "plugins._jsonscan.KeyScanner",
+    .tp_basicsize = sizeof(KeyScanner),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "KeyScanner(fragments, is_secret): replaces the values of secret JSON keys.",
+    .tp_new = KeyScanner_new,
+    .tp_init = (initproc)KeyScanner_init,
+    .tp_dealloc = (destructor)KeyScanner_dealloc,
+    .tp_traverse = (traverseproc)KeyScanner_traverse,
+    .tp_clear = (inquiry)KeyScanner_clear,
+    .tp_methods = KeyScanner_methods,
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "plugins._jsonscan",
     "One pass over JSON text that replaces the values of secret keys (the C half of "
     "plugins.redaction_fast).",
-    -1, methods, NULL, NULL, NULL, NULL,
+    -1, NULL, NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__jsonscan(void)
 {
+    PyObject *m;
     int c;
-    for (c = 0; c < 256; c++)
+    for (c = 0; c < 256; c++) {
         lower_of[c] = (unsigned char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
-    string_stop['"'] = 1;
-    string_stop['\\'] = 1;
-    for (c = 0; c < 0x20; c++)
-        string_stop[c] = 1;
-    return PyModule_Create(&module);
+        string_stop[c] = (unsigned char)(c < 0x20 || c == '"' || c == '\\');
+        is_ws[c] = (unsigned char)(c == ' ' || c == '\t' || c == '\n' || c == '\r');
+        is_digit[c] = (unsigned char)(c >= '0' && c <= '9');
+        is_hex[c] = (unsigned char)(is_digit[c] || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
+    }
+    if (PyType_Ready(&KeyScannerType) < 0)
+        return NULL;
+    m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "KeyScanner", (PyObject *)&KeyScannerType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

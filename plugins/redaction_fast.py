@@ -28,9 +28,9 @@ from observe.exchange import Message
 from plugins.secret_values import REDACTED, redact_json_keys, redact_json_names
 
 try:  # the C half, built at install time where there is a compiler (see setup.py)
-    from plugins._jsonscan import redact_values as native_redact_values
+    from plugins._jsonscan import KeyScanner
 except ImportError:  # pragma: no cover - the pure-Python path below answers alone
-    native_redact_values = None
+    KeyScanner = None
 
 KEEP, PARSE = object(), object()
 JSONP = re.compile(r"^\s*(?:/\*\*/\s*)?([A-Za-z_$][\w$.]*)\s*\((.*)\)\s*;?\s*$", re.S)
@@ -65,8 +65,9 @@ class BodyScanner:
         self.parse_json = True
         # the C scan (plugins._jsonscan) answers first where it is built; False: the
         # pure-Python path alone (tests compare the two)
-        self.native = native_redact_values is not None and all(
-            f and f.isascii() for f in fragments)
+        self.native = KeyScanner is not None and all(f and f.isascii() for f in fragments)
+        self._key_scanner = KeyScanner(self._byte_fragments, is_secret) if self.native \
+            else None
 
     def outcome(self, message: Any, mime: str) -> Any:
         """KEEP, PARSE or (new body, old text holds a backslash) for a textual `message`."""
@@ -85,31 +86,14 @@ class BodyScanner:
     def _scan(self, message: Any, mime: str) -> Any:
         """KEEP (nothing secret), PARSE (leave it to the reference code) or (the body with
         its secret JSON values replaced, whether the original holds a backslash)."""
-        try:
-            raw = message.decoded()
-        except BodyError:
+        decoded = _decoded_text(message)
+        if decoded is None:
             return PARSE
-        charset = charset_of(message.content_type)
-        lowered: str | None
-        if raw.isascii() and (charset in _PLAIN_CHARSETS or charset in _ASCII_CHARSETS):
-            text, lowered, present = raw.decode("ascii"), None, None
-        elif charset in _PLAIN_CHARSETS and not raw.startswith(b"\xef\xbb\xbf"):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                return PARSE
-            lowered = text.lower()
-            if len(lowered) != len(text):
-                return PARSE
-            present = None
-        else:
-            return PARSE
-        spaces = _SPACES.match(text)
-        first = text[spaces.end():spaces.end() + 1] if spaces else ""
-        is_json = not (first == "<" or not (is_json_type(mime) or first in ("{", "[")
-                                            or JSONP.match(text)))
-        if is_json and self.native:
-            new_raw = native_redact_values(raw, self._byte_fragments, self._is_secret)
+        raw, text, lowered = decoded
+        is_json = _is_json(text, mime)
+        if is_json and self.native:  # the C scan first; the code below where it declines
+            assert self._key_scanner is not None
+            new_raw = self._key_scanner.redact_values(raw)
             if new_raw is not None:
                 return KEEP if new_raw is raw else (new_raw, "\\" in text)
         if lowered is None and is_json and "\\" not in text and self.parse_json \
@@ -117,9 +101,9 @@ class BodyScanner:
             keys = json_keys(message)
             if keys is not None:  # valid JSON, ASCII, no escapes: its keys are as written
                 return self._redact_names(text, keys)
-        if present is None and lowered is not None:
+        if lowered is not None:
             present = self._present_fragments(lowered.encode("utf-8"))
-        elif present is None:  # lower-cased and reduced to fragment bytes in one pass
+        else:  # lower-cased and reduced to fragment bytes in one pass
             present = self._present(raw.translate(_LOWER, self._delete_raw))
         if not is_json:  # XML or other text: parsed only when it names something secret
             return PARSE if present else KEEP
@@ -156,6 +140,37 @@ class BodyScanner:
     def _present(self, reduced: bytes) -> tuple[str, ...]:
         return tuple(f for f, b in zip(self._fragments, self._byte_fragments, strict=True)
                      if b in reduced)
+
+
+def _decoded_text(message: Any) -> tuple[bytes, str, str | None] | None:
+    """(decoded body, its text, the text lower-cased or None when it is ASCII) for a body
+    the scan reads; None (left to the reference code) for undecodable bodies, other
+    charsets, a UTF-8 BOM, and text whose lower case has another length."""
+    try:
+        raw = message.decoded()
+    except BodyError:
+        return None
+    charset = charset_of(message.content_type)
+    if raw.isascii() and (charset in _PLAIN_CHARSETS or charset in _ASCII_CHARSETS):
+        return raw, raw.decode("ascii"), None
+    if charset in _PLAIN_CHARSETS and not raw.startswith(b"\xef\xbb\xbf"):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        lowered = text.lower()
+        if len(lowered) == len(text):
+            return raw, text, lowered
+    return None
+
+
+def _is_json(text: str, mime: str) -> bool:
+    """Whether the scan treats `text` as JSON (or JSONP): not markup, and a JSON type or
+    what JSON (or a JSONP call) starts with."""
+    spaces = _SPACES.match(text)
+    first = text[spaces.end():spaces.end() + 1] if spaces else ""
+    return not (first == "<" or not (is_json_type(mime) or first in ("{", "[")
+                                     or JSONP.match(text)))
 
 
 def json_keys(message: Message) -> set[str] | None:

@@ -210,9 +210,14 @@ def _scrub_headers(headers: Headers, scrub: Any, holds: Any) -> Headers:
 
 
 def _scrub_json(value: Any, scrub: Any) -> Any:
+    kind = type(value)  # exact types first: isinstance against an ABC is slow
+    if kind is str:
+        return scrub(value)
+    if kind is int or kind is float or kind is bool or value is None:
+        return value
     if isinstance(value, str):
         return scrub(value)
-    if isinstance(value, Mapping):
+    if kind is dict or isinstance(value, Mapping):
         return {k: _scrub_json(v, scrub) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub_json(v, scrub) for v in value]

@@ -1,4 +1,4 @@
-"""The C scan (`plugins._jsonscan.redact_values`) against the pure-Python path it answers in
+"""The C scan (`plugins._jsonscan.KeyScanner`) against the pure-Python path it answers in
 front of (`plugins.secret_values.redact_json_keys`, and the whole `Redactor.redact`):
 
 - hand-written cases, with the expected bytes written out;
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +33,10 @@ from tests.plugins.corpus import yakbak_exchanges
 from tests.plugins.test_redaction_fast_path import _dumps, json_values
 from tests.plugins.test_redaction_shortcuts import fragments_text, photos
 
-NativeScan = Callable[[bytes, tuple[bytes, ...], Callable[[str], bool]], bytes | None]
 
-
-def _native() -> NativeScan:
-    scan = redaction_fast.native_redact_values
+def _native() -> Any:
+    """The KeyScanner class (skips, or fails under CI, when it is not built)."""
+    scan = redaction_fast.KeyScanner
     if scan is None:
         message = "plugins._jsonscan is not built (make install compiles it with gcc)"
         if os.environ.get("CI", "").lower() == "true":
@@ -58,7 +56,7 @@ def _both(text: bytes) -> tuple[bytes | None, bytes]:
     default names; the pure answer is the text itself when nothing changes."""
     redactor = Redactor()
     fragments = redactor._bodies._byte_fragments
-    native = _native()(text, fragments, redactor.is_secret)
+    native = _native()(fragments, redactor.is_secret).redact_values(text)
     decoded = text.decode("utf-8")
     pure = redact_json_keys(decoded, decoded.lower(), redactor._fragments, redactor.is_secret)
     return native, (text if pure is None else pure.encode("utf-8"))
@@ -115,16 +113,36 @@ def test_a_python_error_in_the_judge_propagates() -> None:
         raise RuntimeError(name)
 
     with pytest.raises(RuntimeError, match="secret"):
-        _native()(b'{"secret":"x"}', (b"secret",), judge)
+        _native()((b"secret",), judge).redact_values(b'{"secret":"x"}')
     with pytest.raises(TypeError):
-        _native()("text", (b"secret",), bool)  # type: ignore[arg-type]
+        _native()((b"secret",), bool).redact_values("text")
+    with pytest.raises(ValueError, match="lower-case"):
+        _native()((b"Secret",), bool)
+
+
+def test_answers_are_remembered_per_key() -> None:
+    asked: list[str] = []
+
+    def judge(name: str) -> bool:
+        asked.append(name)
+        return name.endswith("secret")
+
+    scanner = _native()((b"secret",), judge)
+    long_key = "x" * 20 + "secret"
+    text = json.dumps([{"secret": 1, "mysecret": "a", long_key: "b", "SECRET": 2}] * 3)
+    out = scanner.redact_values(text.encode())
+    assert json.loads(out) == [{"secret": REDACTED, "mysecret": REDACTED,
+                                long_key: REDACTED, "SECRET": 2}] * 3
+    # keys of up to 16 bytes are judged once (in this body and the next); longer ones each time
+    assert sorted(asked) == sorted(["secret", "mysecret", "SECRET", *[long_key] * 3])
+    scanner.redact_values(text.encode())
+    assert asked.count("secret") == 1 and asked.count(long_key) == 6
 
 
 def test_extra_names_are_judged_by_the_redactor() -> None:
     redactor = Redactor(["x-tenant"])
-    scan = _native()
-    text = b'{"X-Tenant":"acme","tenant":"b"}'
-    assert scan(text, redactor._bodies._byte_fragments, redactor.is_secret) == \
+    scanner = _native()(redactor._bodies._byte_fragments, redactor.is_secret)
+    assert scanner.redact_values(b'{"X-Tenant":"acme","tenant":"b"}') == \
         b'{"X-Tenant":"REDACTED","tenant":"b"}'
 
 
@@ -181,20 +199,18 @@ def test_every_corpus_exchange_is_redacted_as_by_the_pure_path() -> None:
     exchanges = _corpus_exchanges()
     fast, pure = Redactor(), _pure_redactor()
     answered = 0
-    original = redaction_fast.native_redact_values
-    assert original is not None
+    real = fast._bodies._key_scanner
+    assert real is not None
 
-    def counting(*args: Any) -> bytes | None:
-        nonlocal answered
-        result = original(*args)
-        answered += result is not None
-        return result
+    class Counting:
+        def redact_values(self, text: bytes) -> bytes | None:
+            nonlocal answered
+            result = real.redact_values(text)
+            answered += result is not None
+            return result
 
-    redaction_fast.native_redact_values = counting
-    try:
-        for exchange in exchanges:
-            assert fast.redact(exchange) == pure.redact(exchange)
-    finally:
-        redaction_fast.native_redact_values = original
+    fast._bodies._key_scanner = Counting()
+    for exchange in exchanges:
+        assert fast.redact(exchange) == pure.redact(exchange)
     assert len(exchanges) > 50
     assert answered >= 20  # the C scan answered for most JSON bodies (24 when written)
