@@ -406,6 +406,10 @@ static PyObject *KeyScanner_redact_values(KeyScanner *self, PyObject *text)
         PyErr_SetString(PyExc_TypeError, "redact_values takes bytes");
         return NULL;
     }
+    if (self->is_secret == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "KeyScanner was not initialised");
+        return NULL;
+    }
     s = (const unsigned char *)PyBytes_AS_STRING(text);
     n = PyBytes_GET_SIZE(text);
     status = scan(self, s, n, &spans);

@@ -118,6 +118,8 @@ def test_a_python_error_in_the_judge_propagates() -> None:
         _native()((b"secret",), bool).redact_values("text")
     with pytest.raises(ValueError, match="lower-case"):
         _native()((b"Secret",), bool)
+    with pytest.raises(RuntimeError, match="not initialised"):
+        _native().__new__(_native()).redact_values(b"{}")
 
 
 def test_answers_are_remembered_per_key() -> None:
