@@ -143,10 +143,67 @@ enum { OK = 0, NO_ANSWER = 1, PY_ERROR = 2 };
 /* nonzero when a byte of v is zero (exact as a test, whatever the byte order) */
 #define HAS_ZERO(v) (((v) - ONES) & ~(v) & HIGHS)
 
+/* the length of the character at p when Python's str regex `\s` matches it (UTF-8), else 0 */
+static inline int py_space_len(const unsigned char *p, const unsigned char *end)
+{
+    Py_ssize_t left = end - p;
+    if (left <= 0)
+        return 0;
+    if ((*p >= 0x09 && *p <= 0x0d) || (*p >= 0x1c && *p <= 0x20))
+        return 1;
+    if (left >= 2 && p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0))
+        return 2;
+    if (left < 3)
+        return 0;
+    if ((p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80)
+            || (p[0] == 0xe2 && p[1] == 0x80 && (p[2] <= 0x8a || p[2] == 0xa8 || p[2] == 0xa9
+                                                 || p[2] == 0xaf) && p[2] >= 0x80)
+            || (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f)
+            || (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80))
+        return 3;
+    return 0;
+}
+
+/* 1 when the pure path's check for escaped keys, the regex
+   secret_values._KEY_WITH_ESCAPE = \\.(?:[^"\\]|\\.)*"\s*: , matches at the backslash p (then
+   the pure path declines the whole text), 0 when not, -1 when *budget runs out. Only starts at
+   the second backslash of an escaped backslash can match in strict JSON whose keys hold no
+   escapes: read from there, escapes pair up one byte off, and the scan may run past the
+   string's end (`"\\", ":"`) or stop at an escaped quote (`"\\\":"`). Bytes stand in for
+   characters: what follows a backslash in strict JSON is ASCII. */
+static int escaped_key_match(const unsigned char *p, const unsigned char *end,
+                             Py_ssize_t *budget)
+{
+    if (end - p < 2 || p[1] == '\n')
+        return 0;
+    p += 2;
+    for (;;) {
+        int space;
+        if (--*budget < 0)
+            return -1;
+        if (p >= end)
+            return 0;
+        if (*p == '"') {
+            p++;
+            while ((space = py_space_len(p, end)) > 0)
+                p += space;
+            return p < end && *p == ':';
+        }
+        if (*p == '\\') {
+            if (end - p < 2 || p[1] == '\n')
+                return 0;
+            p += 2;
+        } else {
+            p++;
+        }
+    }
+}
+
 /* at '"' (p < end): the position after the closing quote, or NULL; *escaped when it holds
-   an escape */
+   an escape. NULL too (no answer) when escaped_key_match finds a match at the second
+   backslash of an escaped backslash: the pure path declines such a text. */
 static inline const unsigned char *skip_string(const unsigned char *p, const unsigned char *end,
-                                               int *escaped)
+                                               int *escaped, Py_ssize_t *budget)
 {
     p++;
     for (;;) {
@@ -173,7 +230,12 @@ static inline const unsigned char *skip_string(const unsigned char *p, const uns
             return NULL; /* a control character, or the end */
         *escaped = 1;
         switch (p[1]) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        case '\\':
+            if (escaped_key_match(p + 1, end, budget) != 0)
+                return NULL;
+            p += 2;
+            break;
+        case '"': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
             p += 2;
             break;
         case 'u':
@@ -264,6 +326,7 @@ static int scan(KeyScanner *self, const unsigned char *start, Py_ssize_t n, Span
     const unsigned char *p = start, *end = start + n, *q;
     unsigned char stack[MAX_DEPTH];
     int depth = 0, jsonp = 0, escaped, secret;
+    Py_ssize_t budget = 8 * n + 64; /* steps of escaped_key_match; beyond them, no answer */
 
     SKIP_WS();
     if (end - p >= 4 && memcmp(p, "/**/", 4) == 0) {
@@ -311,7 +374,7 @@ value: /* at a value (after whitespace) */
         goto value;
     case '"':
         escaped = 0;
-        if ((p = skip_string(p, end, &escaped)) == NULL)
+        if ((p = skip_string(p, end, &escaped, &budget)) == NULL)
             return NO_ANSWER;
         goto after;
     case 't': case 'f': case 'n':
@@ -330,7 +393,7 @@ key: /* at an object's key (after whitespace) */
     if (*p != '"' || p >= end)
         return NO_ANSWER;
     escaped = 0;
-    if ((q = skip_string(p, end, &escaped)) == NULL || escaped)
+    if ((q = skip_string(p, end, &escaped, &budget)) == NULL || escaped)
         return NO_ANSWER;
     secret = key_is_secret(self, p + 1, q - p - 2, end);
     if (secret < 0)
@@ -346,7 +409,7 @@ key: /* at an object's key (after whitespace) */
     /* a secret key's value: replaced, kept, or no answer (objects, arrays, escapes) */
     q = p;
     if (*p == '"' && p < end) {
-        if ((p = skip_string(p, end, &escaped)) == NULL || escaped)
+        if ((p = skip_string(p, end, &escaped, &budget)) == NULL || escaped)
             return NO_ANSWER;
         if (p - q == 2 || (p - q == REDACTED_LEN && memcmp(q, REDACTED, REDACTED_LEN) == 0))
             goto after;
