@@ -522,24 +522,28 @@ static int KeyScanner_init(KeyScanner *self, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_ValueError, "too many fragments");
         return -1;
     }
-    memset(self->bigrams, 0, sizeof(self->bigrams));
-    memset(self->seen, 0, sizeof(self->seen));
-    for (f = 0; f < PyTuple_GET_SIZE(fragments); f++) {
+    for (f = 0; f < PyTuple_GET_SIZE(fragments); f++) { /* all checked before any change */
         PyObject *fragment = PyTuple_GET_ITEM(fragments, f);
         const unsigned char *bytes;
-        Py_ssize_t len, k;
-        unsigned int a, b;
+        Py_ssize_t k;
         if (!PyBytes_Check(fragment) || PyBytes_GET_SIZE(fragment) == 0) {
             PyErr_SetString(PyExc_TypeError, "fragments must be non-empty bytes");
             return -1;
         }
         bytes = (const unsigned char *)PyBytes_AS_STRING(fragment);
-        len = PyBytes_GET_SIZE(fragment);
-        for (k = 0; k < len; k++)
+        for (k = 0; k < PyBytes_GET_SIZE(fragment); k++)
             if (bytes[k] >= 0x80 || lower_of[bytes[k]] != bytes[k]) {
                 PyErr_SetString(PyExc_ValueError, "fragments must be lower-case ASCII");
                 return -1;
             }
+    }
+    memset(self->bigrams, 0, sizeof(self->bigrams));
+    memset(self->seen, 0, sizeof(self->seen));
+    for (f = 0; f < PyTuple_GET_SIZE(fragments); f++) {
+        PyObject *fragment = PyTuple_GET_ITEM(fragments, f);
+        const unsigned char *bytes = (const unsigned char *)PyBytes_AS_STRING(fragment);
+        Py_ssize_t len = PyBytes_GET_SIZE(fragment);
+        unsigned int a, b;
         self->frags[f] = bytes;
         self->frag_lens[f] = len;
         a = bytes[0];

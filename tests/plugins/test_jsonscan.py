@@ -122,7 +122,13 @@ def test_a_python_error_in_the_judge_propagates() -> None:
     with pytest.raises(ValueError, match="lower-case"):
         _native()((b"Secret",), bool)
     with pytest.raises(RuntimeError, match="not initialised"):
-        _native().__new__(_native()).redact_values(b"{}")
+        _native().__new__(_native()).redact_values(b'{"\xc3\xa9":1}')
+    # a failed second __init__ changes nothing (found by fuzzing under ASan)
+    scanner = _native()((b"secret", b"key"), Redactor().is_secret)
+    with pytest.raises(ValueError):
+        scanner.__init__((bytes(bytearray(b"apple")), b"BAD"), bool)
+    assert scanner.redact_values(b'{"api_key":"x","secret":"y"}') == \
+        b'{"api_key":"REDACTED","secret":"REDACTED"}'
 
 
 def test_answers_are_remembered_per_key() -> None:
