@@ -634,7 +634,8 @@ PyMODINIT_FUNC PyInit__jsonscan(void)
     m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
-    if (PyModule_AddObjectRef(m, "KeyScanner", (PyObject *)&KeyScannerType) < 0) {
+    if (PyModule_AddIntConstant(m, "MAX_FRAGMENTS", MAX_FRAGMENTS) < 0
+            || PyModule_AddObjectRef(m, "KeyScanner", (PyObject *)&KeyScannerType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

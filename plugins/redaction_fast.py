@@ -28,9 +28,9 @@ from observe.exchange import Message
 from plugins.secret_values import REDACTED, redact_json_keys, redact_json_names
 
 try:  # the C half, built at install time where there is a compiler (see setup.py)
-    from plugins._jsonscan import KeyScanner
+    from plugins._jsonscan import MAX_FRAGMENTS, KeyScanner
 except ImportError:  # pragma: no cover - the pure-Python path below answers alone
-    KeyScanner = None
+    KeyScanner, MAX_FRAGMENTS = None, 0
 
 KEEP, PARSE = object(), object()
 JSONP = re.compile(r"^\s*(?:/\*\*/\s*)?([A-Za-z_$][\w$.]*)\s*\((.*)\)\s*;?\s*$", re.S)
@@ -63,9 +63,11 @@ class BodyScanner:
         self._plain_keys: set[str] = set()  # JSON keys seen that are not secret
         # valid JSON's keys are read from its parse; False: always by fragment (tests)
         self.parse_json = True
-        # the C scan (plugins._jsonscan) answers first where it is built; False: the
-        # pure-Python path alone (tests compare the two)
-        self.native = KeyScanner is not None and all(f and f.isascii() for f in fragments)
+        # the C scan (plugins._jsonscan) answers first where it is built (and takes these
+        # fragments: ASCII, at most MAX_FRAGMENTS); False: the pure-Python path alone (tests
+        # compare the two)
+        self.native = KeyScanner is not None and len(fragments) <= MAX_FRAGMENTS and all(
+            f and f.isascii() for f in fragments)
         self._key_scanner = KeyScanner(self._byte_fragments, is_secret) if self.native \
             else None
 

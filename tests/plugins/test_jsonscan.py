@@ -131,6 +131,16 @@ def test_a_python_error_in_the_judge_propagates() -> None:
         b'{"api_key":"REDACTED","secret":"REDACTED"}'
 
 
+def test_many_extra_names_leave_json_to_the_pure_path() -> None:
+    _native()
+    names = [f"x-name-{i}" for i in range(redaction_fast.MAX_FRAGMENTS)]
+    redactor = Redactor(names)  # more fragments than the C scan takes
+    assert not redactor._bodies.native
+    out = redactor.redact(_json_exchange(b'{"X-Name-7":"abc","secret":"s3cr3t","a":1}'))
+    assert out.response is not None
+    assert json.loads(out.response.body) == {"X-Name-7": REDACTED, "secret": REDACTED, "a": 1}
+
+
 def test_answers_are_remembered_per_key() -> None:
     asked: list[str] = []
 
