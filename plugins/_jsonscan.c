@@ -348,29 +348,19 @@ static int scan(KeyScanner *self, const unsigned char *start, Py_ssize_t n, Span
 
 value: /* at a value (after whitespace) */
     switch (*p) {
-    case '{':
+    case '{': case '[': /* the stack holds the closing bracket */
         if (depth == MAX_DEPTH)
             return NO_ANSWER;
-        stack[depth++] = '}';
+        stack[depth++] = *p == '{' ? '}' : ']';
         p++;
         SKIP_WS();
-        if (*p == '}') {
+        if (*p == stack[depth - 1]) {
             depth--;
             p++;
             goto after;
         }
-        goto key;
-    case '[':
-        if (depth == MAX_DEPTH)
-            return NO_ANSWER;
-        stack[depth++] = ']';
-        p++;
-        SKIP_WS();
-        if (*p == ']') {
-            depth--;
-            p++;
-            goto after;
-        }
+        if (stack[depth - 1] == '}')
+            goto key;
         goto value;
     case '"':
         escaped = 0;
