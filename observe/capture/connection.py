@@ -65,6 +65,7 @@ class Connection:
         "fin_seen",
         "keys",
         "last_ts",
+        "opened_at",
         "outbox",
         "pipelining",
         "raw_keys",
@@ -107,6 +108,7 @@ class Connection:
         self.dead: str | None = None  # why the rest of the connection is ignored
         self.fin_seen = False
         self.last_ts = 0.0
+        self.opened_at = 0  # the tracker's `packet` when it opened this connection
 
     # -- MessageListener --------------------------------------------------------------------
 

@@ -19,6 +19,14 @@ Invariants:
 5. An exchange is returned by the call whose segment completes it: usually the response's
    last segment (PSH), at the latest the next segment of that connection with data, its
    FIN/RST, the idle sweep, or `finish`.
+6. Idle sweeps run on capture time, every `_SWEEP_INTERVAL` seconds: after a fed segment
+   (`auto_sweep=True`, for live sources), or whenever the caller calls `expire` (a file
+   source calls it after every packet it reads, fed or not, when the time is past
+   `next_sweep`; so the sweeps do not depend on which packets a reader feeds).
+7. Connections are closed (by a sweep, an eviction or `finish`) oldest first: in the order of
+   `opened_at`, the caller's `packet` number when the connection was opened. With `opened`
+   set to a list, every exchange added to the output appends its connection's `opened_at`
+   there (what a reader needs to put exchanges from several trackers back in one order).
 """
 
 from __future__ import annotations
@@ -75,6 +83,7 @@ class ConnectionTracker:
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         max_pending: int = DEFAULT_MAX_PENDING,
         max_body: int = DEFAULT_MAX_BODY,
+        auto_sweep: bool = True,
     ) -> None:
         self.options = options
         self.tally = tally
@@ -95,7 +104,12 @@ class ConnectionTracker:
         self._closed: dict[Key, None] = {}
         self._ready: list[Exchange] = []
         self._index = 0
-        self._next_sweep = float("-inf")  # capture time of the next idle sweep
+        self.next_sweep = float("-inf")  # capture time of the next idle sweep (invariant 6)
+        self.auto_sweep = auto_sweep
+        # when `feed` sweeps: at `next_sweep`, or never without auto_sweep
+        self._feed_sweep = self.next_sweep if auto_sweep else float("inf")
+        self.packet = 0  # the caller's packet number, recorded when a connection opens
+        self.opened: list[int] | None = None  # see invariant 7
         self._endpoints: dict[tuple[str, int], Endpoint] = {}
 
     # -- input ------------------------------------------------------------------------------
@@ -113,7 +127,7 @@ class ConnectionTracker:
             return self.feed_data(entry, timestamp, seq, ack, flags, payload)
         self._data(entry, timestamp, seq, ack, flags, payload)
         self._control(connection, segment)
-        if timestamp > self._next_sweep:
+        if timestamp > self._feed_sweep:
             self._sweep(timestamp)
         return self._take()
 
@@ -123,7 +137,7 @@ class ConnectionTracker:
         """`feed` for a segment without SYN, FIN or RST, on a connection with no FIN seen,
         whose entry the caller found (in `ipv4_streams`: the capture fast path)."""
         self._data(entry, timestamp, seq, ack, flags, payload)
-        if timestamp > self._next_sweep:
+        if timestamp > self._feed_sweep:
             self._sweep(timestamp)
         if self._ready:
             return self._take()
@@ -198,6 +212,7 @@ class ConnectionTracker:
         client, server = (source, destination) if src_is_client else (destination, source)
         connection = Connection(self, client, server, syn, self.max_pending, self.max_body)
         connection.last_ts = timestamp
+        connection.opened_at = self.packet
         if self.options.ports and server[1] not in self.options.ports:
             connection.kill("filtered out")
         client_key, server_key = connection.keys
@@ -271,7 +286,9 @@ class ConnectionTracker:
 
     def _sweep(self, now: float) -> None:
         """Flush connections idle for longer than `idle_timeout` (capture time)."""
-        self._next_sweep = now + _SWEEP_INTERVAL
+        self.next_sweep = now + _SWEEP_INTERVAL
+        if self.auto_sweep:
+            self._feed_sweep = self.next_sweep
         limit = now - self.idle_timeout
         idle = [c for c in self._connections.values() if c.last_ts < limit]
         for connection in idle:
@@ -317,6 +334,8 @@ class ConnectionTracker:
                 self._endpoint(connection.client), self._endpoint(connection.server),
             )
         self._ready.append(build_exchange(request, response, authority, *endpoints, origin))
+        if self.opened is not None:
+            self.opened.append(connection.opened_at)
 
     def _wanted(self, authority: str, port: int) -> bool:
         host = authority.rsplit("@", 1)[-1]
