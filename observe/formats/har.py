@@ -350,18 +350,39 @@ def _creator_version() -> str:
 
 def write_har(exchanges: Iterable[Exchange], stream: TextIO) -> int:
     """Write `exchanges` as one HAR 1.2 document, entry by entry; returns how many."""
+    return write_har_entries(map(entry_text, exchanges), stream)
+
+
+def entry_text(exchange: Exchange) -> str:
+    """One exchange's HAR entry as `write_har` writes it (indented for its place in the log)."""
+    text = json.dumps(entry_from_exchange(exchange), indent=2, ensure_ascii=True)
+    return textwrap.indent(text, "      ")
+
+
+def write_har_entries(entries: Iterable[str], stream: TextIO) -> int:
+    """`write_har` for entries already made by `entry_text`; returns how many."""
     creator = json.dumps({"name": "restscope", "version": _creator_version()})
     stream.write(
         '{\n  "log": {\n    "version": "1.2",\n    "creator": ' + creator + ',\n'
         '    "pages": [],\n    "entries": ['
     )
     count = 0
-    for exchange in exchanges:
-        text = json.dumps(entry_from_exchange(exchange), indent=2, ensure_ascii=True)
-        stream.write(("\n" if count == 0 else ",\n") + textwrap.indent(text, "      "))
+    for text in entries:
+        stream.write(("\n" if count == 0 else ",\n") + text)
         count += 1
     stream.write(("\n    " if count else "") + "]\n  }\n}\n")
     return count
+
+
+_ORIGIN_KEY = '\n        "_origin": {'  # an entry's own key: no string holds a raw newline
+
+
+def origin_index_span(text: str, meta: bool = True) -> tuple[int, int]:
+    """Where the digits of the origin's index stand in an entry made by `entry_text`
+    (`meta=False`: the exchange has no meta, so no object follows the origin's)."""
+    key = text.index(_ORIGIN_KEY) if meta else text.rindex(_ORIGIN_KEY)
+    start = text.index('"index": ', key) + 9
+    return start, text.index("\n", start)
 
 
 def entry_from_exchange(exchange: Exchange) -> dict[str, Any]:

@@ -182,12 +182,12 @@ def exchange_from_record(record: Any) -> Exchange:
 
 def dumps_exchange(exchange: Exchange) -> str:
     """One exchange as one line of JSON (without the newline)."""
-    return _line(exchange)[:-1].decode("ascii")
+    return jsonl_line(exchange)[:-1].decode("ascii")
 
 
 def dumps_exchange_bytes(exchange: Exchange) -> bytes:
     """One exchange as one line of JSON, ASCII bytes (without the newline); see invariant 5."""
-    return _line(exchange)[:-1]
+    return jsonl_line(exchange)[:-1]
 
 
 # orjson writes DEL and non-ASCII characters raw, where `json` (ensure_ascii) escapes them
@@ -213,7 +213,7 @@ def _json_bytes(record: dict[str, Any]) -> bytes:
     return json.dumps(record, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
-def _line(exchange: Exchange) -> bytes:
+def jsonl_line(exchange: Exchange) -> bytes:
     """One exchange as one line of JSON with its newline, ASCII bytes (see invariant 5)."""
     record = exchange_to_record(exchange)
     for value in record["timing"].values():
@@ -258,7 +258,12 @@ WRITE_CHUNK = 1 << 20
 
 def write_jsonl(exchanges: Iterable[Exchange], stream: TextIO) -> int:
     """Write one line per exchange, in flushed chunks of whole lines (invariant 2); returns how
-    many were written.
+    many were written."""
+    return write_jsonl_lines(map(jsonl_line, exchanges), stream)
+
+
+def write_jsonl_lines(lines: Iterable[bytes], stream: TextIO) -> int:
+    """`write_jsonl` for lines already made by `jsonl_line`; returns how many were written.
 
     The lines are ASCII: to a text file they go as bytes straight to its binary buffer, saving
     the text layer's encoding pass (the file must be opened without newline translation, as
@@ -267,8 +272,19 @@ def write_jsonl(exchanges: Iterable[Exchange], stream: TextIO) -> int:
     binary = getattr(stream, "buffer", None)
     if binary is not None and _ascii_compatible(getattr(stream, "encoding", None)):
         stream.flush()  # whatever was written as text goes first
-        return _write_chunks(exchanges, binary.write, binary.flush)
-    return _write_chunks(exchanges, lambda chunk: stream.write(chunk.decode("ascii")), stream.flush)
+        return _write_chunks(lines, binary.write, binary.flush)
+    return _write_chunks(lines, lambda chunk: stream.write(chunk.decode("ascii")), stream.flush)
+
+
+def origin_index_span(line: bytes, meta: bool = True) -> tuple[int, int]:
+    """Where the digits of the origin's index stand in a line made by `jsonl_line`.
+
+    The first `"origin":{"kind":` is the record's own: inside JSON strings every quote is
+    escaped, and the only objects after it (notes, meta) come later in the line. With
+    `meta=False` (the exchange has none) it is also the last, found from the end."""
+    key = line.index(b'"origin":{"kind":') if meta else line.rindex(b'"origin":{"kind":')
+    start = line.index(b',"index":', key) + 9
+    return start, line.index(b"}", start)
 
 
 def _ascii_compatible(encoding: str | None) -> bool:
@@ -279,14 +295,13 @@ def _ascii_compatible(encoding: str | None) -> bool:
 
 
 def _write_chunks(
-    exchanges: Iterable[Exchange],
+    lines: Iterable[bytes],
     write: Callable[[bytes], object],
     flush: Callable[[], None],
 ) -> int:
     count = size = 0
     pending: list[bytes] = []
-    for exchange in exchanges:
-        line = _line(exchange)
+    for line in lines:
         pending.append(line)
         size += len(line)
         count += 1

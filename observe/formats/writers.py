@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from observe.errors import InputError
 from observe.exchange import Exchange
@@ -35,6 +35,33 @@ def writers() -> dict[str, Writer]:
 
 def writer_for(path: Path, format_name: str | None) -> Writer:
     """The writer for `format_name`, or for `path`'s extension (.har, .jsonl) when None."""
+    format_name = format_for(path, format_name)
+    known = writers()
+    writer = known.get(format_name)
+    if writer is None:
+        raise InputError(
+            f"unknown output format {format_name!r} (known: {', '.join(sorted(known))})"
+        )
+    return writer
+
+
+def item_writer(format_name: str) -> Callable[[Iterable[Any], TextIO], int]:
+    """For "jsonl" and "har": the writer of items already serialised for that format (JSONL
+    lines from `jsonl_line`, HAR entries from `entry_text`)."""
+    formats()
+    from observe.formats.har import write_har_entries
+    from observe.formats.jsonl import write_jsonl_lines
+
+    found: dict[str, Callable[[Iterable[Any], TextIO], int]] = {
+        "har": write_har_entries, "jsonl": write_jsonl_lines,
+    }
+    if format_name not in found:
+        raise InputError(f"cannot write {format_name!r} here (har or jsonl)")
+    return found[format_name]
+
+
+def format_for(path: Path, format_name: str | None) -> str:
+    """`format_name`, or the format `path`'s extension names (InputError if none)."""
     if format_name is None:
         format_name = EXTENSIONS.get(path.suffix.lower())
         if format_name is None:
@@ -43,10 +70,4 @@ def writer_for(path: Path, format_name: str | None) -> Writer:
                 f"{path.suffix or '(none)'!r}; name the file .har or .jsonl, or add "
                 "--format har / --format jsonl"
             )
-    known = writers()
-    writer = known.get(format_name)
-    if writer is None:
-        raise InputError(
-            f"unknown output format {format_name!r} (known: {', '.join(sorted(known))})"
-        )
-    return writer
+    return format_name
