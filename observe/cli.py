@@ -20,7 +20,7 @@ from observe.errors import InputError, RestscopeError
 from observe.exchange import Exchange
 from observe.options import plugin_options, read_options_from, traffic_reading_options
 from observe.pipeline import PluginChain
-from observe.report import print_exchange_line, print_summary, progress_reader
+from observe.report import ByteProgress, print_summary, progress_reader, stdout
 from observe.tally import Tally
 
 COMMAND_GROUP = "restscope.commands"
@@ -126,10 +126,16 @@ def process_exchanges(
     "--format", "output_format", type=click.Choice(["har", "jsonl"]),
     help="Output format; by default taken from the output file's extension.",
 )
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=None,
+    help="Worker processes for large pcap/pcapng files (default: all cores; 1: read in this "
+         "process). Each worker reassembles its share of the TCP connections; the output is "
+         "the same as with -j 1.",
+)
 @traffic_reading_options
 @plugin_options
 def capture(sources: tuple[str, ...], output: Path | None, output_format: str | None,
-            **kwargs: Any) -> None:
+            jobs: int | None, **kwargs: Any) -> None:
     """Read traffic (pcap, pcapng, HAR, JSONL, mitmproxy flows, vcrpy cassettes, tapes) into
     HTTP exchanges, and write them as HAR or JSONL.
 
@@ -141,18 +147,26 @@ def capture(sources: tuple[str, ...], output: Path | None, output_format: str | 
       restscope capture traffic.pcap -o traffic.har
       restscope capture a.pcapng b.har --filter api.example.com:443 -o all.jsonl
       restscope capture examples/flickr-sample.pcap --plugin flickr
+      restscope capture big.pcap -j 1 -o big.jsonl   # one process
     """
-    from observe.formats.writers import writer_for
+    from observe.capturing import capture_items, default_jobs, output_kind
+    from observe.formats.writers import format_for, item_writer
 
     tally = Tally()
-    exchanges = process_exchanges(list(sources), kwargs, tally)
-    if output is None:
-        for exchange in exchanges:
-            print_exchange_line(exchange)
-    else:
-        write = writer_for(output, output_format)
-        with open(output, "w", encoding="utf-8", newline="\n") as handle:
-            write(exchanges, handle)
+    options = read_options_from(kwargs)
+    format_name = None if output is None else format_for(output, output_format)
+    write = None if format_name is None else item_writer(format_name)
+    chain = chain_from_options(kwargs, tally)
+    kind = output_kind(format_name or "lines")
+    with ByteProgress([Path(s) for s in sources]) as progress:
+        items = capture_items(list(sources), options, chain, tally, kind,
+                              jobs or default_jobs(), progress)
+        if output is None or write is None:
+            for line in items:
+                stdout.print(line, markup=False)
+        else:
+            with open(output, "w", encoding="utf-8", newline="\n") as handle:
+                write(items, handle)
     print_summary(tally, sources)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -36,32 +37,67 @@ def _input_size(path: Path) -> int:
         return 0
 
 
+class ByteProgress:
+    """A progress bar on stderr over the bytes of some input files, when they are large and
+    stderr is a terminal (never under CI). `advance(n)` adds consumed bytes; `describe` names
+    the file being read. It draws from the calling thread only (no refresh thread), so
+    worker processes can be forked while it shows."""
+
+    def __init__(self, paths: Iterable[Path]) -> None:
+        total = sum(_input_size(p) for p in paths)
+        self.shown = stderr.is_terminal and total >= PROGRESS_MIN_BYTES and not os.environ.get(
+            "CI"
+        )
+        self._progress: Progress | None = None
+        self._total = total
+        self._next_draw = 0.0
+
+    def __enter__(self) -> ByteProgress:
+        if self.shown:
+            self._progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                console=stderr,
+                transient=True,
+                auto_refresh=False,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("reading", total=self._total)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def describe(self, path: Path) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, description=f"reading {path.name}")
+            self._progress.refresh()
+
+    def advance(self, n: int) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, n)
+            now = time.monotonic()
+            if now >= self._next_draw:
+                self._next_draw = now + 0.1
+                self._progress.refresh()
+
+
 def progress_reader(
     paths: Iterable[str], options: ReadOptions, tally: Tally
 ) -> Iterator[Exchange]:
     """Read sources in order, with a progress bar on stderr when the input is large."""
     path_list = [Path(p) for p in paths]
-    total = sum(_input_size(p) for p in path_list)
-    show = stderr.is_terminal and total >= PROGRESS_MIN_BYTES and not os.environ.get("CI")
-    if not show:
+    with ByteProgress(path_list) as progress:
+        if progress.shown:
+            options = dataclasses.replace(options, on_bytes=progress.advance)
         for path in path_list:
+            progress.describe(path)
             yield from read_source(path, options, tally)
-        return
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=stderr, transient=True) as progress:
-        task = progress.add_task("reading", total=total)
-        for path in path_list:
-            progress.update(task, description=f"reading {path.name}")
-            watched = dataclasses.replace(
-                options, on_bytes=lambda n: progress.advance(task, n)
-            )
-            yield from read_source(path, watched, tally)
 
 
 def exchange_line(exchange: Exchange) -> str:
@@ -71,10 +107,6 @@ def exchange_line(exchange: Exchange) -> str:
     if exchange.incomplete:
         line += f"  [incomplete: {exchange.incomplete}]"
     return line
-
-
-def print_exchange_line(exchange: Exchange) -> None:
-    stdout.print(exchange_line(exchange), markup=False)
 
 
 def summary_lines(tally: Tally) -> list[str]:
