@@ -1,11 +1,12 @@
 """What `restscope capture` runs: every source in order, through the plugin chain, serialised
 for the chosen output (a JSONL line, a HAR entry or a terminal line).
 
-A large pcap/pcapng source is read by `jobs` worker processes at once: each reads the whole
-file but reassembles only its shard of the connections
-(`pcap_source.read_connection_shard`), runs the plugin chain and serialises. The parent merges
-the workers' items by their keys into the order of a one-process read and renumbers the
-origin indexes, so the output does not depend on `jobs`.
+A large pcap/pcapng source is read by `jobs` processes at once: each reads the whole file but
+reassembles only its shard of the connections
+(`pcap_source.read_connection_shard`), runs the plugin chain and serialises. The parent reads
+shard 0 itself (a smaller share: it also merges and writes), merges its items and the
+workers' by their keys into the order of a one-process read and renumbers the origin indexes,
+so the output does not depend on `jobs`.
 
 Invariants:
 1. With the same sources and options, the bytes written are the same for every `jobs`
@@ -24,14 +25,13 @@ import heapq
 import multiprocessing
 import os
 import pickle
-import queue
 import signal
 import sys
-import threading
+import tempfile
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from observe.errors import RestscopeError
 from observe.exchange import Exchange
@@ -43,7 +43,6 @@ from observe.tally import Tally
 SHARD_MIN_BYTES = 4 << 20  # smaller captures are not worth reading in several processes
 _BATCH_BYTES = 256 << 10  # a worker sends its items in batches of about this size
 _BATCH_ITEMS = 512
-_QUEUED_BATCHES = 16  # per worker, received but not yet merged
 
 Item = Any  # bytes or a memoryview (a JSONL line), or str (a HAR entry, a terminal line)
 
@@ -112,6 +111,11 @@ def _worth_sharding(path: str) -> bool:
         return False  # the one-process read reports it
 
 
+# the parent reads a smaller share of the connections than each worker: it also merges and
+# writes everything (measured on bench/capture.py's capture: about even at 0.8)
+_PARENT_WEIGHT = 0.8
+
+
 def _sharded(
     path: Path,
     options: ReadOptions,
@@ -121,76 +125,116 @@ def _sharded(
     jobs: int,
     progress: ByteProgress,
 ) -> Iterator[Item]:
-    """Read `path` in `jobs` connection shards in worker processes; merge, renumber."""
+    """Read `path` in `jobs` connection shards: shard 0 here, the others in worker processes;
+    merge by key, renumber the origin indexes."""
     context = multiprocessing.get_context("fork")
+    weights = [_PARENT_WEIGHT] + [1.0] * (jobs - 1)
     sys.stdout.flush()  # a forked child must not write the parent's buffered output again
     sys.stderr.flush()
     workers: list[_Worker] = []
     try:
-        for shard in range(jobs):
+        for shard in range(1, jobs):
             receiver, sender = context.Pipe(duplex=False)
+            _widen(sender)
+            spool = tempfile.TemporaryFile(prefix="restscope-capture-")  # noqa: SIM115 (stop)
             process = context.Process(
-                target=_work, args=(sender, path, options, chain, kind.name, shard, jobs),
+                target=_work,
+                args=(sender, spool.fileno(), path, options, chain, kind.name, shard, weights),
                 name=f"restscope-capture-{shard}", daemon=True,
             )
+            workers.append(_Worker(shard, process, receiver, spool))
             process.start()
             sender.close()
-            workers.append(_Worker(shard, process, receiver))
-        for worker in workers:
-            worker.start_receiving()
-        streams = [w.items(tally, progress if w.shard == 0 else None) for w in workers]
+        watched = dataclasses.replace(options, on_bytes=progress.advance) if progress.shown \
+            else options
+        own = _shard_items(path, watched, chain, tally, kind, 0, weights)
+        streams = [w.items(tally, kind.text) for w in workers]
         text = kind.text
-        for index, (_, view, start, end, span) in enumerate(heapq.merge(*streams)):
-            if start < 0:
+        for index, (_, item, span) in enumerate(heapq.merge(own, *streams)):
+            if item is None:
                 continue  # a plugin dropped it: it still took its index
-            if span is None:
-                item: Item = view[start:end]
-            else:
-                item = b"".join((view[start:start + span[0]], b"%d" % index,
-                                 view[start + span[1]:end]))
-            yield str(item, "utf-8") if text else item
+            if span is not None:
+                start, end = span
+                if text:
+                    item = item[:start] + str(index) + item[end:]
+                else:
+                    item = b"".join((item[:start], b"%d" % index, item[end:]))
+            yield item
     finally:
         for worker in workers:
             worker.stop()
 
 
-class _Worker:
-    """The parent's end of one worker: its process, and a thread that receives its batches
-    into a bounded queue (so no worker waits on the pipe while the merge waits on another)."""
+def _shard_items(
+    path: Path, options: ReadOptions, chain: PluginChain, tally: Tally, kind: OutputKind,
+    shard: int, weights: list[float],
+) -> Iterator[tuple[Any, Item | None, tuple[int, int] | None]]:
+    """One shard's exchanges after the chain, serialised: (key, item or None if a plugin
+    dropped it, where the item's origin index stands or None to leave it)."""
+    from observe.capture.pcap_source import read_connection_shard
 
-    def __init__(self, shard: int, process: Any, receiver: Connection) -> None:
+    serialize, index_span = kind.serialize, kind.index_span
+    apply = chain.apply
+    for key, exchange in read_connection_shard(path, options, tally, shard, len(weights),
+                                               weights):
+        result = apply(exchange)
+        if result is None:
+            yield key, None, None
+            continue
+        tally.exchange(result.incomplete)
+        item = serialize(result)
+        # the merger renumbers the origin index, unless a plugin gave another origin
+        if index_span is not None and result.origin == exchange.origin:
+            yield key, item, index_span(item, bool(result.meta))
+        else:
+            yield key, item, None
+
+
+def _widen(connection: Connection) -> None:
+    """Make a pipe's buffer as large as the system allows (Linux: 1 MiB by default), so a
+    worker's messages, which are small, seldom wait for the parent."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(connection.fileno(), 1031, 1 << 20)  # F_SETPIPE_SZ
+    except (ImportError, OSError):
+        pass
+
+
+class _Worker:
+    """The parent's end of one worker: its process, the pipe its messages come through and
+    the spool file its items are written to (so the worker never waits for the parent to read
+    them; the parent reads each batch with one `pread`)."""
+
+    def __init__(self, shard: int, process: Any, receiver: Connection, spool: IO[bytes]) -> None:
         self.shard = shard
         self.process = process
         self.receiver = receiver
-        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_QUEUED_BATCHES)
-        self._thread = threading.Thread(target=self._receive, daemon=True,
-                                        name=f"restscope-receive-{shard}")
+        self.spool = spool
 
-    def start_receiving(self) -> None:
-        self._thread.start()
-
-    def _receive(self) -> None:
-        try:
-            while True:
-                self.queue.put(self.receiver.recv_bytes())
-        except (EOFError, OSError):
-            self.queue.put(None)
-
-    def items(self, tally: Tally, progress: ByteProgress | None) -> Iterator[tuple[Any, ...]]:
-        """The worker's items in order: (key, payload view, start, end, span) with the item at
-        view[start:end] (start -1: a plugin dropped it) and span where its origin index's
-        digits stand (None: keep them); its tally is merged into `tally` at the end."""
-        reported = 0
+    def items(self, tally: Tally, text: bool) -> Iterator[tuple[Any, Item | None, Any]]:
+        """The worker's items in order, as `_shard_items` gives them (JSONL lines as
+        memoryviews of the batch read back); its tally is merged into `tally` at the end."""
+        fd = self.spool.fileno()
         while True:
-            message = pickle.loads(self._next())
+            try:
+                message = pickle.loads(self.receiver.recv_bytes())
+            except (EOFError, OSError):
+                self.process.join(5)
+                raise RestscopeError(
+                    f"capture worker {self.shard} stopped unexpectedly "
+                    f"(exit code {self.process.exitcode})"
+                ) from None
             if message[0] == "items":
-                _, entries, done = message
-                view = memoryview(self._next())
-                if progress is not None and done > reported:
-                    progress.advance(done - reported)
-                    reported = done
+                _, entries, offset, length = message
+                view = memoryview(os.pread(fd, length, offset))
                 for key, start, end, span in entries:
-                    yield key, view, start, end, span
+                    if start < 0:
+                        yield key, None, None
+                    elif text:
+                        yield key, str(view[start:end], "utf-8"), span
+                    else:
+                        yield key, view[start:end], span
             elif message[0] == "done":
                 tally.merge(message[1])
                 return
@@ -199,73 +243,57 @@ class _Worker:
             else:
                 raise RestscopeError(f"capture worker {self.shard} failed: {message[1]}")
 
-    def _next(self) -> bytes:
-        data = self.queue.get()
-        if data is None:
-            self.process.join(5)
-            raise RestscopeError(
-                f"capture worker {self.shard} stopped unexpectedly "
-                f"(exit code {self.process.exitcode})"
-            )
-        return data
-
     def stop(self) -> None:
         if self.process.is_alive():
             self.process.terminate()
-        self.process.join(5)
+        if self.process.pid is not None:
+            self.process.join(5)
         self.receiver.close()
+        self.spool.close()
 
 
 def _work(
-    sender: Connection, path: Path, options: ReadOptions, chain: PluginChain, kind_name: str,
-    shard: int, shards: int,
+    sender: Connection, spool: int, path: Path, options: ReadOptions, chain: PluginChain,
+    kind_name: str, shard: int, weights: list[float],
 ) -> None:
-    """A worker process: read one connection shard, run the chain, serialise, send batches."""
-    from observe.capture.pcap_source import read_connection_shard
-
+    """A worker process: serialise one shard's items, write them to the spool file in batches
+    and tell the parent where each batch is."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers
     tally = Tally()
     chain.tally = tally
     kind = output_kind(kind_name)
-    consumed = 0
-
-    def on_bytes(n: int) -> None:
-        nonlocal consumed
-        consumed += n
-
-    read_options = dataclasses.replace(options, on_bytes=on_bytes if shard == 0 else None)
-    index_span, text = kind.index_span, kind.text
+    read_options = dataclasses.replace(options, on_bytes=None)
+    written = 0
 
     def send(message: tuple[Any, ...]) -> None:
         sender.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+
+    def flush(entries: list[tuple[Any, ...]], payload: list[bytes]) -> None:
+        nonlocal written
+        data = memoryview(b"".join(payload))
+        done = 0
+        while done < len(data):
+            done += os.pwrite(spool, data[done:], written + done)
+        send(("items", entries, written, len(data)))
+        written += len(data)
 
     try:
         entries: list[tuple[Any, ...]] = []
         payload: list[bytes] = []
         size = 0
-        for key, exchange in read_connection_shard(path, read_options, tally, shard, shards):
-            result = chain.apply(exchange)
-            if result is None:
+        for key, item, span in _shard_items(path, read_options, chain, tally, kind, shard,
+                                            weights):
+            if item is None:
                 entries.append((key, -1, -1, None))
                 continue
-            tally.exchange(result.incomplete)
-            item = kind.serialize(result)
-            # the parent renumbers the origin index, unless a plugin gave another origin
-            span = (
-                index_span(item, bool(result.meta))
-                if index_span is not None and result.origin == exchange.origin else None
-            )
-            if text:
-                item = item.encode("utf-8")
-            entries.append((key, size, size + len(item), span))
-            payload.append(item)
-            size += len(item)
+            data = item.encode("utf-8") if isinstance(item, str) else item
+            entries.append((key, size, size + len(data), span))
+            payload.append(data)
+            size += len(data)
             if size >= _BATCH_BYTES or len(entries) >= _BATCH_ITEMS:
-                send(("items", entries, consumed))
-                sender.send_bytes(b"".join(payload))
+                flush(entries, payload)
                 entries, payload, size = [], [], 0
-        send(("items", entries, consumed))
-        sender.send_bytes(b"".join(payload))
+        flush(entries, payload)
         send(("done", tally))
     except BrokenPipeError:
         pass  # the parent stopped reading: nothing left to tell it

@@ -22,9 +22,10 @@ plus every packet skipped, by reason (by `linklayer`) and every record skipped (
 
 from __future__ import annotations
 
+import bisect
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from observe.capture.linklayer import LINK_TYPES, LinkDecoder
@@ -57,7 +58,7 @@ def read_exchanges(
 ) -> Iterator[Exchange]:
     """`read`; `fast_path=False` sends every packet through the general path (for tests that
     check both paths agree)."""
-    for _, exchange in _read(path, options, tally, fast_path, 0, 1):
+    for _, exchange in _read(path, options, tally, fast_path, 0, []):
         yield exchange
 
 
@@ -68,15 +69,17 @@ ExchangeKey = tuple[int, int, int, int]
 
 
 def read_connection_shard(
-    path: Path, options: ReadOptions, tally: Tally, shard: int, shards: int
+    path: Path, options: ReadOptions, tally: Tally, shard: int, shards: int,
+    weights: Sequence[float] | None = None,
 ) -> Iterator[tuple[ExchangeKey, Exchange]]:
     """The exchanges of the connections in shard `shard` of `shards`, each with its key.
 
     Every shard reads the whole file, but only reassembles the connections its shard owns (by
-    a hash of the connection's two endpoints), passing over other connections' packets. The
-    shards' exchanges, merged by key, are the exchanges of a whole-file read in its order;
-    their origin indexes are counted per shard (the merger renumbers them). Shard 0 counts
-    the packets read and everything skipped that belongs to no connection, each shard what
+    a hash of the connection's two endpoints; `weights`, one per shard, give shards unequal
+    shares of the connections), passing over other connections' packets. The shards'
+    exchanges, merged by key, are the exchanges of a whole-file read in its order; their
+    origin indexes are counted per shard (the merger renumbers them). Shard 0 counts the
+    packets read and everything skipped that belongs to no connection, each shard what
     belongs to its connections, so the shards' tallies add up to the whole read's.
 
     The connection-table limits (`max_connections` and the memory of closed connections) hold
@@ -85,23 +88,37 @@ def read_connection_shard(
     """
     if not 0 <= shard < shards:
         raise ValueError(f"bad shard {shard} of {shards}")
-    return _read(path, options, tally, True, shard, shards)
+    weights = list(weights) if weights is not None else [1.0] * shards
+    if len(weights) != shards or min(weights) <= 0:
+        raise ValueError(f"need {shards} positive weights, not {weights!r}")
+    total = sum(weights)
+    running = 0.0
+    bounds = []  # shard k owns the hashes in [bounds[k - 1], bounds[k])
+    for weight in weights[:-1]:
+        running += weight
+        bounds.append(int(running / total * _HASHES))
+    return _read(path, options, tally, True, shard, bounds)
 
 
-def _owner(segment: Segment, shards: int) -> int:
+_HASHES = 1 << 32
+
+
+def _owner(segment: Segment, bounds: list[int]) -> int:
     """The shard that owns a segment's connection: the same for both directions, and the
-    same in every process (no salted `hash`)."""
+    same in every process (a CRC, not the salted `hash`), mixed so that its high bits vary."""
     ends = sorted(((segment.src_ip, segment.src_port), (segment.dst_ip, segment.dst_port)))
-    return zlib.crc32(f"{ends[0][0]} {ends[0][1]} {ends[1][0]} {ends[1][1]}".encode()) % shards
+    crc = zlib.crc32(f"{ends[0][0]} {ends[0][1]} {ends[1][0]} {ends[1][1]}".encode())
+    return bisect.bisect_right(bounds, crc * 0x9E3779B1 & 0xFFFFFFFF)
 
 
 _FOREIGN_MEMORY = 1 << 18  # raw 4-tuples remembered as another shard's (a cache, cleared when full)
 
 
 def _read(
-    path: Path, options: ReadOptions, tally: Tally, fast_path: bool, shard: int, shards: int,
+    path: Path, options: ReadOptions, tally: Tally, fast_path: bool, shard: int,
+    bounds: list[int],
 ) -> Iterator[tuple[ExchangeKey, Exchange]]:
-    sharded = shards > 1
+    sharded = bool(bounds)
     # what belongs to no connection is counted by shard 0 alone
     shared_tally = tally if shard == 0 else Tally()
     tracker = ConnectionTracker(options, tally, location=str(path), kind="pcap",
@@ -158,7 +175,7 @@ def _read(
                 segment = decode(timestamp, linktype, view[start:stop])
                 if segment is not None:
                     if sharded and (key is None or key not in ipv4_streams) and (
-                        _owner(segment, shards) != shard
+                        _owner(segment, bounds) != shard
                     ):
                         decoder.cut_by_snaplen = cut  # counted by the owner
                         if key is not None:

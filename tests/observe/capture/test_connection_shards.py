@@ -303,15 +303,21 @@ def test_exchanges_a_plugin_drops_keep_their_place_in_the_numbering(tmp_path: Pa
 
 
 class _ExitingPlugin:
-    """Kills the worker process it runs in (a stand-in for a crash)."""
+    """Kills the worker process it runs in (a stand-in for a crash); in the parent, which
+    reads a shard too, it lets exchanges through."""
 
     name = "exit"
+
+    def __init__(self) -> None:
+        self.parent = os.getpid()
 
     def applies_to(self, exchange: Exchange) -> bool:
         return True
 
     def rewrite(self, exchange: Exchange) -> Exchange | None:
-        os._exit(3)
+        if os.getpid() != self.parent:
+            os._exit(3)
+        return exchange
 
 
 @pytest.mark.usefixtures("shard_small_files")
@@ -343,6 +349,8 @@ def test_a_truncated_capture_gives_one_line_and_exit_2_with_workers(tmp_path: Pa
 def test_strict_plugin_failure_in_a_worker_stops_the_run(tmp_path: Path) -> None:
     from observe.pipeline import PluginFailedError
 
+    parent = os.getpid()
+
     class Failing:
         name = "failing"
 
@@ -350,6 +358,8 @@ def test_strict_plugin_failure_in_a_worker_stops_the_run(tmp_path: Path) -> None
             return True
 
         def rewrite(self, exchange: Exchange) -> Exchange | None:
+            if os.getpid() == parent:
+                return exchange  # fails in the worker only
             raise ValueError("no")
 
     path = _mixed_capture(tmp_path / "mixed.pcap", PLAN)
@@ -368,3 +378,24 @@ def test_small_and_non_pcap_sources_are_read_in_process(tmp_path: Path) -> None:
     har.write_bytes(b"{}")
     assert not capturing._worth_sharding(str(har))
 
+
+
+@pytest.mark.usefixtures("shard_small_files")
+def test_workers_with_the_progress_bar_showing(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    import observe.report as report
+
+    path = _mixed_capture(tmp_path / "mixed.pcap", PLAN)
+    plain = _capture(str(path), "-o", str(tmp_path / "plain.jsonl"), "-j", "1")
+    screen = io.StringIO()
+    monkeypatch.setattr(report, "stderr", Console(file=screen, force_terminal=True, width=100))
+    monkeypatch.setattr(report, "PROGRESS_MIN_BYTES", 1)
+    monkeypatch.delenv("CI", raising=False)
+    shown = _capture(str(path), "-o", str(tmp_path / "shown.jsonl"), "-j", "2")
+    assert plain.exit_code == shown.exit_code == 0
+    assert "reading mixed.pcap" in screen.getvalue()
+    assert (tmp_path / "shown.jsonl").read_bytes() == (tmp_path / "plain.jsonl").read_bytes()
