@@ -12,7 +12,9 @@ values are never keys there, so both ways replace the same values (tests compare
 
 Invariants: an outcome depends only on the body bytes, content encoding, content type and the
 configured names, so it is remembered for the next identical body (a bounded memo, oldest
-entries forgotten first); nothing here depends on the secrets of one exchange.
+entries forgotten first); nothing here depends on the secrets of one exchange. Hashing a body
+for the memo costs about a fifth of scanning it, so while bodies do not repeat (fewer than one
+lookup in 32 finds one) only every 16th body is looked up, until one is found again.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ _PLAIN_CHARSETS = (None, "utf-8", "utf8")
 _ASCII_CHARSETS = ("us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252")
 _LOWER = bytes(range(256)).lower()
 _MEMO_ENTRIES = 256
+_MEMO_WINDOW = 256  # lookups between two checks of the memo's hit rate
+_MEMO_SPARSE = 15  # bodies scanned without a lookup after each lookup, while the memo is cold
 _MEMO_BODY_LIMIT = 64 * 1024
 _PLAIN_KEYS_LIMIT = 16384
 # up to this size reading the keys off a parse (often cached already) beats the fragment search;
@@ -60,6 +64,9 @@ class BodyScanner:
         self._delete_raw = bytes(c for c in range(256) if _LOWER[c] not in used)
         self._is_secret = is_secret
         self._memo: dict[tuple[bytes, str, str | None], Any] = {}
+        self._lookups = self._hits = 0  # in the current window
+        self._unlooked = 0  # bodies still to scan without a lookup (while the memo is cold)
+        self._sparse = False
         self._plain_keys: set[str] = set()  # JSON keys seen that are not secret
         # valid JSON's keys are read from its parse; False: always by fragment (tests)
         self.parse_json = True
@@ -76,13 +83,27 @@ class BodyScanner:
         body = message.body
         if len(body) > _MEMO_BODY_LIMIT:
             return self._scan(message, mime)
+        if self._unlooked:
+            self._unlooked -= 1
+            return self._scan(message, mime)
         key = (body, message.content_encoding, message.content_type)
         outcome = self._memo.get(key)
+        self._lookups += 1
         if outcome is None:
             outcome = self._scan(message, mime)
             if len(self._memo) >= _MEMO_ENTRIES:
                 del self._memo[next(iter(self._memo))]
             self._memo[key] = outcome
+        else:
+            self._hits += 1
+            if self._sparse:  # bodies repeat again
+                self._sparse = False
+                self._lookups = self._hits = 0
+        if self._sparse:
+            self._unlooked = _MEMO_SPARSE
+        elif self._lookups >= _MEMO_WINDOW:
+            self._sparse = self._hits * 32 < self._lookups
+            self._lookups = self._hits = 0
         return outcome
 
     def _scan(self, message: Any, mime: str) -> Any:

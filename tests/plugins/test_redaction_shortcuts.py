@@ -133,6 +133,24 @@ def test_memo_gives_the_same_result_and_follows_secrets_and_content_type() -> No
     assert image.response is not None and image.response.body == text.encode()
 
 
+def test_memo_turns_sparse_while_bodies_do_not_repeat_and_back_when_they_do() -> None:
+    redactor = Redactor()
+    scanner = redactor._bodies
+    unique = [_json_exchange(f'{{"n": {i}, "secret": "s{i:06d}"}}') for i in range(300)]
+    for exchange in unique:
+        redacted = redactor.redact(exchange)
+        assert redacted.response is not None and b'"secret": "REDACTED"' in redacted.response.body
+    assert scanner._sparse  # no body came twice: now most are scanned without a lookup
+    before = set(scanner._memo)
+    for i in range(160):
+        redactor.redact(_json_exchange(f'{{"m": {i}, "secret": "t{i:06d}"}}'))
+    assert len(set(scanner._memo) - before) <= 160 // 16 + 1
+    again = _json_exchange('{"again": 1, "secret": "x"}')
+    results = [redactor.redact(again) for _ in range(40)]
+    assert all(r == results[0] for r in results)  # the same answer with and without the memo
+    assert not scanner._sparse  # the repeated body was found: every body is looked up again
+
+
 def test_secret_values_repeated_elsewhere_are_scrubbed() -> None:
     key = "Zq9secretvalue"
     text = json.dumps({"said": f"you sent {key}", "echo": [key, {"k": key}], "secret": key})
