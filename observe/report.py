@@ -7,16 +7,9 @@ import os
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
 from observe.exchange import Exchange
 from observe.sources import ReadOptions, read_source
@@ -48,12 +41,21 @@ class ByteProgress:
         self.shown = stderr.is_terminal and total >= PROGRESS_MIN_BYTES and not os.environ.get(
             "CI"
         )
-        self._progress: Progress | None = None
+        self._progress: Any = None  # a rich Progress while shown
         self._total = total
         self._next_draw = 0.0
 
     def __enter__(self) -> ByteProgress:
         if self.shown:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+
             self._progress = Progress(
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),

@@ -26,8 +26,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
-
 from observe.errors import InputError
 from observe.exchange import Exchange, Origin, Request, Response
 from observe.formats.common import (
@@ -44,8 +42,13 @@ from observe.headers import Headers
 from observe.sources import ReadOptions, register
 from observe.tally import Tally
 
-_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Dumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+def _yaml() -> Any:
+    """PyYAML, imported when a cassette is read or written (not by every command that only
+    registers the reader)."""
+    import yaml
+
+    return yaml
 _YAML_KEY = re.compile(rb"(?m)^interactions:")
 _JSON_KEY = re.compile(rb'\s*\{\s*(?:"version"\s*:\s*\d+\s*,\s*)?"interactions"\s*:')
 
@@ -63,11 +66,12 @@ def sniff(head: bytes, path: Path) -> bool:
 
 def load_cassette_document(text: str, location: str) -> list[Any]:
     """The `interactions` list of a cassette's text (InputError when it is not a cassette)."""
+    yaml = _yaml()
     try:
         if text.lstrip().startswith("{"):
             document = json.loads(text)
         else:
-            document = yaml.load(text, Loader=_Loader)
+            document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{location}: not a valid cassette (JSON error at line {exc.lineno}: {exc.msg})"
@@ -211,10 +215,11 @@ def interaction_from_exchange(exchange: Exchange) -> dict[str, Any]:
 def write_cassette(exchanges: Iterable[Exchange], stream: TextIO) -> int:
     """Write a vcrpy cassette (YAML, classic layout); returns the interactions written."""
     interactions = [interaction_from_exchange(e) for e in exchanges if e.response is not None]
+    yaml = _yaml()
     yaml.dump(
         {"interactions": interactions, "version": 1},
         stream,
-        Dumper=_Dumper,
+        Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
         sort_keys=False,
         default_flow_style=False,
         allow_unicode=True,

@@ -1,0 +1,59 @@
+"""The progress bar of batch commands (`observe.report.ByteProgress`).
+
+It shows only on a terminal, for large inputs, never under CI; it draws from the calling thread
+(no refresh thread, so worker processes can be forked while it shows).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+import observe.report as report
+from observe.report import ByteProgress
+
+
+@pytest.fixture()
+def terminal(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    screen = io.StringIO()
+    monkeypatch.setattr(report, "stderr", Console(file=screen, force_terminal=True, width=100))
+    monkeypatch.setattr(report, "PROGRESS_MIN_BYTES", 10)
+    monkeypatch.delenv("CI", raising=False)
+    return screen
+
+
+def _input(tmp_path: Path, size: int) -> Path:
+    path = tmp_path / "traffic.pcap"
+    path.write_bytes(b"x" * size)
+    return path
+
+
+def test_the_bar_shows_on_a_terminal_and_draws_without_a_thread(
+    tmp_path: Path, terminal: io.StringIO
+) -> None:
+    path = _input(tmp_path, 4000)
+    threads = threading.active_count()
+    with ByteProgress([path]) as progress:
+        assert progress.shown
+        assert threading.active_count() == threads  # safe to fork now
+        progress.describe(path)
+        progress.advance(2000)
+    drawn = terminal.getvalue()
+    assert "reading traffic.pcap" in drawn
+    assert "2.0" in drawn and "4.0" in drawn  # 2.0/4.0 kB
+
+
+def test_no_bar_under_ci_or_for_small_inputs(
+    tmp_path: Path, terminal: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ByteProgress([_input(tmp_path, 5)]) as progress:
+        assert not progress.shown
+        progress.advance(5)  # harmless
+    monkeypatch.setenv("CI", "true")
+    with ByteProgress([_input(tmp_path, 4000)]) as progress:
+        assert not progress.shown
+    assert terminal.getvalue() == ""
