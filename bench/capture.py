@@ -11,17 +11,22 @@ secrets), cut into `--mss`-byte TCP segments and acknowledged by the client. Pac
 packed directly with `struct` (fast, no scapy).
 
 It then runs, one after the other on the same file:
-    restscope capture FILE -o OUT.jsonl
+    restscope capture FILE -o OUT.jsonl          (the default: -j all cores)
+    restscope capture FILE -o OUT-j1.jsonl -j 1  (one process; must write the same bytes)
     tshark -r FILE -Y http -T fields -e http.request.uri -e http.response.code
-checks that both found the same number of exchanges (tshark: lines with a response code), and
-prints each one's wall time and peak memory (ru_maxrss of that child, from `os.wait4`) and the
-speed ratio. tshark is installed with apt-get when it is missing (needs root).
+checks that both tools found the same number of exchanges (tshark: lines with a response code),
+and prints each one's wall and CPU time, peak memory and the speed ratio. Peak memory is the
+largest process's (ru_maxrss, from `os.wait4`) and, for restscope's worker processes, the
+peak summed over the process tree (RSS, and PSS, which splits pages the forked workers share;
+sampled from /proc by bench/treemem.py). tshark is installed with apt-get when it is missing
+(needs root).
 Targets (issue 2, acceptance 6): >= 20x faster than tshark, <= 100 MB peak, flat in size.
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
 import os
 import random
@@ -157,26 +162,35 @@ def generate(path: Path, exchanges: int, mss: int, seed: int = 7) -> Path:
 
 
 Run = tuple[float, float, float, str, str]
+# the last run's memory summed over its process tree (see treemem): peak RSS, peak PSS, processes
+last_tree: dict[str, float] = {}
 
 
 def run(command: list[str], stdout: int | None = subprocess.PIPE) -> Run:
     """(wall seconds, CPU seconds, peak resident MB, stdout, stderr) of one child process.
 
-    CPU time (user + system, from the child's rusage) is reported beside wall time because it
-    is much less sensitive to other load on the machine.
+    CPU time (user + system, from the child's rusage, workers included) is reported beside wall
+    time because it is much less sensitive to other load on the machine. The peak resident MB
+    is the largest single process's (`ru_maxrss`); `last_tree` gets the whole tree's peaks.
     """
+    from treemem import TreeMemory
+
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = subprocess.Popen(command, stdout=out if stdout else subprocess.DEVNULL,
                                    stderr=err)
+        sampler = TreeMemory(process.pid)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - start
+        sampler.stop()
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout_text, stderr_text = out.read().decode(), err.read().decode()
     if process.returncode != 0:
         sys.exit(f"{command[0]} failed ({process.returncode}): {stderr_text.strip()[-500:]}")
+    last_tree.update(rss=sampler.peak_rss_mb, pss=sampler.peak_pss_mb,
+                     processes=sampler.most_processes)
     cpu = usage.ru_utime + usage.ru_stime
     return elapsed, cpu, usage.ru_maxrss / 1024, stdout_text, stderr_text
 
@@ -210,9 +224,18 @@ def measure(
 ) -> dict[str, float]:
     capture = generate(folder / f"flickr-{size}.pcap", size, mss)
     output = folder / f"flickr-{size}.jsonl"
+    single = folder / f"flickr-{size}-j1.jsonl"
+    # the default (-j all cores), then one process
     ours, our_cpu, our_peak, _, stderr = run(
         [*restscope_command(), "capture", str(capture), "-o", str(output), *extra], stdout=None
     )
+    tree = dict(last_tree)
+    one, one_cpu, one_peak, _, _ = run(
+        [*restscope_command(), "capture", str(capture), "-o", str(single), "-j", "1", *extra],
+        stdout=None,
+    )
+    same_bytes = filecmp.cmp(output, single, shallow=False)
+    single.unlink()
     found = re.search(r"^exchanges: (\d+)$", stderr, re.MULTILINE)
     our_count = int(found.group(1)) if found else -1
     with open(output, "rb") as handle:
@@ -225,14 +248,19 @@ def measure(
     their_count = sum(1 for row in rows if len(row) > 1 and row[1] and row[1] != "100")
     their_requests = sum(1 for row in rows if row[0])
     print(f"\n{size} exchanges, {capture.stat().st_size / 1e6:.1f} MB pcap, mss {mss}")
-    print(f"  restscope: {ours:6.2f} s wall {our_cpu:6.2f} s CPU  peak {our_peak:6.1f} MB  "
-          f"exchanges {our_count} (output lines {lines})")
-    print(f"  tshark:    {theirs:6.2f} s wall {their_cpu:6.2f} s CPU  peak {their_peak:6.1f} MB  "
-          f"exchanges {their_count} (requests {their_requests})")
-    same = our_count == their_count == size == lines
+    print(f"  restscope:      {ours:6.2f} s wall {our_cpu:6.2f} s CPU  peak {our_peak:6.1f} MB "
+          f"(largest process; {int(tree['processes'])} processes: {tree['rss']:.1f} MB RSS, "
+          f"{tree['pss']:.1f} MB PSS summed)  exchanges {our_count} (output lines {lines})")
+    print(f"  restscope -j 1: {one:6.2f} s wall {one_cpu:6.2f} s CPU  peak {one_peak:6.1f} MB  "
+          f"same bytes as the default: {'yes' if same_bytes else 'NO'}")
+    print(f"  tshark:         {theirs:6.2f} s wall {their_cpu:6.2f} s CPU  peak "
+          f"{their_peak:6.1f} MB  exchanges {their_count} (requests {their_requests})")
+    same = our_count == their_count == size == lines and same_bytes
     print(f"  same number of exchanges: {'yes' if same else 'NO'}; restscope is "
-          f"{theirs / ours:.1f}x faster (wall), {their_cpu / our_cpu:.1f}x (CPU)")
+          f"{theirs / ours:.1f}x faster (wall), {their_cpu / our_cpu:.1f}x (CPU); "
+          f"-j 1: {theirs / one:.1f}x (wall)")
     return {"size": size, "ours": ours, "our_cpu": our_cpu, "our_peak": our_peak,
+            "our_tree_pss": tree["pss"], "our_tree_rss": tree["rss"], "one": one,
             "theirs": theirs, "their_cpu": their_cpu, "their_peak": their_peak,
             "same": float(same)}
 
@@ -283,17 +311,20 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "compileall", "-q", "observe", "plugins", "specs",
                         "tapes"], cwd=REPO, check=True)
         results = [measure(size, folder, args.mss, tshark, extra) for size in args.sizes]
-        print("\n  size | restscope wall  CPU    MB | tshark wall   CPU     MB | ratio wall  CPU")
+        print("\n  size | restscope wall  CPU    MB  PSS-sum | -j 1 wall | tshark wall   CPU     MB"
+              " | ratio wall  CPU  -j 1")
         for r in results:
             print(f"{int(r['size']):>6} | {r['ours']:9.2f} {r['our_cpu']:6.2f} "
-                  f"{r['our_peak']:5.1f} | {r['theirs']:9.2f} {r['their_cpu']:6.2f} "
-                  f"{r['their_peak']:6.1f} |"
-                  f" {r['theirs'] / r['ours']:8.1f}x {r['their_cpu'] / r['our_cpu']:5.1f}x")
+                  f"{r['our_peak']:5.1f} {r['our_tree_pss']:8.1f} | {r['one']:9.2f} | "
+                  f"{r['theirs']:11.2f} {r['their_cpu']:5.2f} {r['their_peak']:6.1f} |"
+                  f" {r['theirs'] / r['ours']:10.1f}x {r['their_cpu'] / r['our_cpu']:4.1f}x"
+                  f" {r['theirs'] / r['one']:4.1f}x")
         last = results[-1]
         print(f"targets: >= 20x faster ({last['theirs'] / last['ours']:.1f}x wall, "
               f"{last['their_cpu'] / last['our_cpu']:.1f}x CPU), "
-              f"<= 100 MB peak ({last['our_peak']:.1f} MB), "
-              f"flat ({results[0]['our_peak']:.1f} -> {last['our_peak']:.1f} MB)")
+              f"<= 100 MB peak ({last['our_peak']:.1f} MB largest process, "
+              f"{last['our_tree_pss']:.1f} MB PSS of all processes), "
+              f"flat ({results[0]['our_tree_pss']:.1f} -> {last['our_tree_pss']:.1f} MB PSS)")
         if not all(r["same"] for r in results):
             sys.exit("restscope and tshark disagree on the number of exchanges")
     finally:
