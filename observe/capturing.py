@@ -75,10 +75,18 @@ def output_kind(name: str) -> OutputKind:
     raise ValueError(f"no output kind {name!r}")
 
 
+# each process reads the whole file, so beyond a few processes the reading they all repeat
+# outweighs the share of the work each one saves (and memory grows with every process)
+MAX_DEFAULT_JOBS = 8
+
+
 def default_jobs() -> int:
+    """The cores this process may use, up to MAX_DEFAULT_JOBS."""
     if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_JOBS))
 
 
 def capture_items(

@@ -128,9 +128,9 @@ def process_exchanges(
 )
 @click.option(
     "-j", "--jobs", type=click.IntRange(min=1), default=None,
-    help="Worker processes for large pcap/pcapng files (default: all cores; 1: read in this "
-         "process). Each worker reassembles its share of the TCP connections; the output is "
-         "the same as with -j 1.",
+    help="Processes for large pcap/pcapng files (default: all cores, up to 8; 1: read in this "
+         "process). Each reassembles its share of the TCP connections; the output is the same "
+         "as with -j 1.",
 )
 @traffic_reading_options
 @plugin_options

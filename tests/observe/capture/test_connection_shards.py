@@ -399,3 +399,34 @@ def test_workers_with_the_progress_bar_showing(tmp_path: Path,
     assert plain.exit_code == shown.exit_code == 0
     assert "reading mixed.pcap" in screen.getvalue()
     assert (tmp_path / "shown.jsonl").read_bytes() == (tmp_path / "plain.jsonl").read_bytes()
+
+
+@pytest.mark.usefixtures("shard_small_files")
+@pytest.mark.parametrize("container", ["pcapng", "gzip"])
+def test_workers_read_pcapng_and_gzipped_captures_alike(tmp_path: Path, container: str) -> None:
+    from tests.observe.capture.crafting import Interface, write_pcapng
+
+    plain = _mixed_capture(tmp_path / "mixed.pcap", PLAN)
+    records = list(read_records_of(plain))
+    if container == "pcapng":
+        # two interfaces, the packets dealt between them
+        path = write_pcapng(tmp_path / "mixed.pcapng", [Interface(1), Interface(1)],
+                            [(i % 2, t, f) for i, (t, f) in enumerate(records)])
+    else:
+        path = write_pcap(tmp_path / "mixed.pcap.gz", records, 1, gz=True)
+    outputs = []
+    for jobs in ("1", "2", "3"):
+        out = tmp_path / f"{container}-{jobs}.jsonl"
+        result = _capture(str(path), "-o", str(out), "-j", jobs)
+        assert result.exit_code == 0, result.stderr
+        outputs.append((out.read_bytes().replace(str(path).encode(), b"P"), result.stderr))
+    reference = _capture(str(plain), "-o", str(tmp_path / "ref.jsonl"), "-j", "1")
+    assert reference.exit_code == 0
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert outputs[0][0] == (tmp_path / "ref.jsonl").read_bytes().replace(str(plain).encode(), b"P")
+
+
+def read_records_of(path: Path) -> list[tuple[float, bytes]]:
+    from observe.capture.pcapfile import read_frames
+
+    return [(t, bytes(frame)) for t, _, frame in read_frames(path, Tally())]
