@@ -113,6 +113,10 @@ def capture_items(
 
 
 def _worth_sharding(path: str) -> bool:
+    """A large pcap/pcapng file, on a system that can fork (workers inherit the loaded
+    plugins and the open state instead of importing everything again)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
     try:
         return os.path.getsize(path) >= SHARD_MIN_BYTES and detect_format(Path(path)) == "pcap"
     except (OSError, RestscopeError):

@@ -371,6 +371,18 @@ def test_strict_plugin_failure_in_a_worker_stops_the_run(tmp_path: Path) -> None
                            progress))
 
 
+def test_without_fork_large_captures_are_read_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+
+    path = _mixed_capture(tmp_path / "mixed.pcap", PLAN)
+    monkeypatch.setattr(capturing, "SHARD_MIN_BYTES", 0)
+    assert capturing._worth_sharding(str(path))
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert not capturing._worth_sharding(str(path))
+
+
 def test_small_and_non_pcap_sources_are_read_in_process(tmp_path: Path) -> None:
     path = _mixed_capture(tmp_path / "mixed.pcap", PLAN)
     assert not capturing._worth_sharding(str(path))  # under 4 MiB
