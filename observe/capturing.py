@@ -202,6 +202,33 @@ def _shard_items(
             yield key, item, None
 
 
+_FALLOCATE: Any = None  # libc's fallocate, False where there is none
+
+
+def release_space(fd: int, offset: int, length: int) -> bool:
+    """Give back the disk (or tmpfs memory) behind a region of a file already read, keeping
+    its size (Linux `fallocate` punching a hole): a spool file then holds only what the parent
+    has not read yet. False where the system or file system cannot."""
+    global _FALLOCATE
+    if _FALLOCATE is None:
+        _FALLOCATE = False
+        if sys.platform.startswith("linux"):
+            import ctypes
+            import ctypes.util
+
+            try:
+                libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+                _FALLOCATE = libc.fallocate
+                _FALLOCATE.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64,
+                                       ctypes.c_int64)
+            except (OSError, AttributeError):
+                _FALLOCATE = False
+    if not _FALLOCATE or length <= 0:
+        return False
+    # FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+    return bool(_FALLOCATE(fd, 0x02 | 0x01, offset, length) == 0)
+
+
 def _widen(connection: Connection) -> None:
     """Make a pipe's buffer as large as the system allows (Linux: 1 MiB by default), so a
     worker's messages, which are small, seldom wait for the parent."""
@@ -219,6 +246,8 @@ class _Worker:
     them; the parent reads each batch with one `pread`)."""
 
     def __init__(self, shard: int, process: Any, receiver: Connection, spool: IO[bytes]) -> None:
+        # the spool is an unlinked temporary file (TMPDIR); what the parent has read is
+        # released at once (`release_space`), so it holds about one batch at a time
         self.shard = shard
         self.process = process
         self.receiver = receiver
@@ -240,6 +269,7 @@ class _Worker:
             if message[0] == "items":
                 _, entries, offset, length = message
                 view = memoryview(os.pread(fd, length, offset))
+                release_space(fd, offset, length)
                 for key, start, end, span in entries:
                     if start < 0:
                         yield key, None, None
