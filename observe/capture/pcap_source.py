@@ -145,6 +145,7 @@ def _read(
             packets += 1
             exchanges = nothing
             key = None
+            handled = False  # by the fast path, or passed over as another shard's
             if linktype == 1 and stop - start >= _HEADERS:
                 (ethertype, version_ihl, total_length, fragment, protocol, key, seq, ack,
                  data_offset, flags) = _ethernet_ipv4_tcp(chunk, start)
@@ -163,12 +164,12 @@ def _read(
                             segments += 1
                             exchanges = feed_data(entry, timestamp, seq, ack, flags,
                                                   chunk[begin:end])
-                            chunk = b""  # done: the general path below is skipped
+                            handled = True
                     elif entry is None and key in foreign:
-                        chunk = b""
+                        handled = True
                 else:
                     key = None
-            if chunk:
+            if not handled:
                 if chunk is not data:
                     data, view = chunk, memoryview(chunk)
                 cut = decoder.cut_by_snaplen
