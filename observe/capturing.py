@@ -35,6 +35,7 @@ from typing import IO, Any
 
 from observe.errors import RestscopeError
 from observe.exchange import Exchange
+from observe.options import usable_cores
 from observe.pipeline import PluginChain
 from observe.report import ByteProgress, exchange_line
 from observe.sources import ReadOptions, detect_format, read_source
@@ -82,11 +83,7 @@ MAX_DEFAULT_JOBS = 8
 
 def default_jobs() -> int:
     """The cores this process may use, up to MAX_DEFAULT_JOBS."""
-    if hasattr(os, "sched_getaffinity"):
-        cores = len(os.sched_getaffinity(0))
-    else:
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_DEFAULT_JOBS))
+    return min(usable_cores(), MAX_DEFAULT_JOBS)
 
 
 def capture_items(
@@ -104,10 +101,8 @@ def capture_items(
         if jobs > 1 and _worth_sharding(path):
             yield from _sharded(Path(path), options, chain, tally, kind, jobs, progress)
             continue
-        watched = dataclasses.replace(options, on_bytes=progress.advance) if progress.shown \
-            else options
         serialize = kind.serialize
-        for exchange in chain.run(read_source(path, watched, tally)):
+        for exchange in chain.run(read_source(path, progress.watching(options), tally)):
             tally.exchange(exchange.incomplete)
             yield serialize(exchange)
 
@@ -157,9 +152,7 @@ def _sharded(
             workers.append(_Worker(shard, process, receiver, spool))
             process.start()
             sender.close()
-        watched = dataclasses.replace(options, on_bytes=progress.advance) if progress.shown \
-            else options
-        own = _shard_items(path, watched, chain, tally, kind, 0, weights)
+        own = _shard_items(path, progress.watching(options), chain, tally, kind, 0, weights)
         streams = [w.items(tally, kind.text) for w in workers]
         text = kind.text
         for index, (_, item, span) in enumerate(heapq.merge(own, *streams)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -12,6 +13,14 @@ from observe.errors import InputError
 from observe.sources import ReadOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it): what
+    `-j` defaults to."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def parse_size(text: str) -> int:

@@ -75,6 +75,10 @@ class ByteProgress:
             self._progress.stop()
             self._progress = None
 
+    def watching(self, options: ReadOptions) -> ReadOptions:
+        """`options` whose reader reports its bytes to this bar (unchanged when it is hidden)."""
+        return dataclasses.replace(options, on_bytes=self.advance) if self.shown else options
+
     def describe(self, path: Path) -> None:
         if self._progress is not None:
             self._progress.update(self._task, description=f"reading {path.name}")
@@ -95,8 +99,7 @@ def progress_reader(
     """Read sources in order, with a progress bar on stderr when the input is large."""
     path_list = [Path(p) for p in paths]
     with ByteProgress(path_list) as progress:
-        if progress.shown:
-            options = dataclasses.replace(options, on_bytes=progress.advance)
+        options = progress.watching(options)
         for path in path_list:
             progress.describe(path)
             yield from read_source(path, options, tally)

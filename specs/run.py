@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from observe.exchange import Exchange
+from observe.options import usable_cores
 from observe.tally import Tally
 from specs.summary import ApiSummary
 from specs.summary_file import FORMAT, load_summary
@@ -109,8 +110,7 @@ def _prepare_while_waiting() -> None:
 
 
 def default_jobs() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-               else (os.cpu_count() or 1))
+    return usable_cores()
 
 
 SHARD_MIN_BYTES = 4 << 20  # smaller files are not worth reading more than once

@@ -139,12 +139,7 @@ def build_exchange(
     if response is None:
         built_response = None
         incomplete = request.incomplete or request.no_response or "no response"
-        timing = _timing({
-            "request_start": request.start_ts,
-            "request_end": request.end_ts,
-            "response_start": None,
-            "response_end": None,
-        })
+        response_start = response_end = None
     else:
         built_response = _response({
             "headers": headers_of(response.headers),
@@ -156,12 +151,13 @@ def build_exchange(
             "reason": text(response.reason),
         })
         incomplete = request.incomplete or response.incomplete
-        timing = _timing({
-            "request_start": request.start_ts,
-            "request_end": request.end_ts,
-            "response_start": response.start_ts,
-            "response_end": response.end_ts,
-        })
+        response_start, response_end = response.start_ts, response.end_ts
+    timing = _timing({
+        "request_start": request.start_ts,
+        "request_end": request.end_ts,
+        "response_start": response_start,
+        "response_end": response_end,
+    })
     return _exchange({  # type: ignore[no-any-return]
         "request": built_request,
         "response": built_response,
