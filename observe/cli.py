@@ -19,8 +19,8 @@ import click
 from observe.errors import InputError, RestscopeError
 from observe.exchange import Exchange
 from observe.options import plugin_options, read_options_from, traffic_reading_options
-from observe.pipeline import PluginChain
-from observe.report import ByteProgress, print_summary, progress_reader, stdout
+from observe.pipeline import LISTING_PARTS, PluginChain
+from observe.report import ByteProgress, print_lines, print_summary, progress_reader
 from observe.tally import Tally
 
 COMMAND_GROUP = "restscope.commands"
@@ -157,13 +157,14 @@ def capture(sources: tuple[str, ...], output: Path | None, output_format: str | 
     format_name = None if output is None else format_for(output, output_format)
     write = None if format_name is None else item_writer(format_name)
     chain = chain_from_options(kwargs, tally)
+    if format_name is None:
+        chain.output_shows(LISTING_PARTS)
     kind = output_kind(format_name or "lines")
     with ByteProgress([Path(s) for s in sources]) as progress:
         items = capture_items(list(sources), options, chain, tally, kind,
                               jobs or default_jobs(), progress)
         if output is None or write is None:
-            for line in items:
-                stdout.print(line, markup=False)
+            print_lines(items, progress)
         else:
             with open(output, "w", encoding="utf-8", newline="\n") as handle:
                 write(items, handle)

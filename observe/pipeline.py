@@ -25,6 +25,8 @@ from observe.tally import Tally
 
 PLUGIN_GROUP = "restscope.plugins"
 REDACT = "redact"
+# all the capture listing shows of an exchange (observe.report.exchange_line)
+LISTING_PARTS = frozenset({"method", "url", "status", "incomplete"})
 
 
 @runtime_checkable
@@ -128,6 +130,16 @@ class PluginChain:
             if name != REDACT or REDACT in available
         ]
         return cls(plugins, tally, strict, report_error)
+
+    def output_shows(self, parts: frozenset[str]) -> None:
+        """Tell the plugins that the output shows only `parts` of each exchange (say
+        `LISTING_PARTS`): a plugin that changes exchanges only for the output's sake
+        (redaction) may then leave the rest as it is. Plugins without `output_shows` are not
+        told."""
+        for plugin in self.plugins:
+            told = getattr(plugin, "output_shows", None)
+            if told is not None:
+                told(parts)
 
     def apply(self, exchange: Exchange) -> Exchange | None:
         for plugin in self.plugins:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -105,13 +107,49 @@ def progress_reader(
             yield from read_source(path, options, tally)
 
 
+# C0 and C1 control characters and DEL: a captured URL must not move the cursor, recolour the
+# terminal or break the one-line-per-exchange listing
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
 def exchange_line(exchange: Exchange) -> str:
+    """The listing's line for an exchange: method, status, URL (control characters written
+    as \\xNN), and why it is incomplete, if it is."""
     request = exchange.request
     status = str(exchange.response.status) if exchange.response else "---"
     line = f"{request.method:7} {status}  {request.url}"
     if exchange.incomplete:
         line += f"  [incomplete: {exchange.incomplete}]"
-    return line
+    return _CONTROL.sub(_escape_control, line)
+
+
+_LINES_PER_WRITE = 256
+
+
+def print_lines(lines: Iterable[str], progress: ByteProgress) -> None:
+    """Each line on stdout. Through rich only while a progress bar shares the terminal (it
+    keeps the bar below the lines); otherwise straight to the stream, a block at a time
+    (rich's layout costs more per line than reading the exchange)."""
+    if progress.shown and stdout.is_terminal:
+        for line in lines:
+            stdout.print(line, markup=False, emoji=False)
+        return
+    write = sys.stdout.write
+    block: list[str] = []
+    for line in lines:
+        block.append(line)
+        if len(block) >= _LINES_PER_WRITE:
+            block.append("")
+            write("\n".join(block))
+            block.clear()
+    if block:
+        block.append("")
+        write("\n".join(block))
+    sys.stdout.flush()
 
 
 def summary_lines(tally: Tally) -> list[str]:

@@ -47,6 +47,7 @@ from observe.encoding import is_json_type, is_textual_type
 from observe.errors import BodyError
 from observe.exchange import Exchange, Message, Note, Request
 from observe.headers import Headers
+from observe.pipeline import LISTING_PARTS
 from plugins.base import Plugin, check_keys, string_list
 from plugins.params import FORM, MULTIPART, body_kind, edit_pairs, edit_params, edit_query
 from plugins.redaction_fast import JSONP, KEEP, NOT_SCRUBBED, PARSE, BodyScanner, plain_query
@@ -59,6 +60,7 @@ from plugins.secret_values import (
     safe_to_scrub_in_place,
     scrub_changes,
     scrub_secret_values,
+    scrub_text,
     with_plain_body,
     worth_scrubbing,
 )
@@ -200,11 +202,36 @@ class Redactor:
         """
         if not self.fast:
             return self.redact_reference(exchange)
+        notes: list[Note] = []
+        request, secrets, in_headers, in_response_headers = self._url_pass(exchange, notes)
+        response = exchange.response
+        if in_headers or request.body:  # else _redact_message keeps it
+            request = self._redact_message(request, "request", notes, in_headers, secrets)
+        if response is not None and (in_response_headers or response.body):
+            response = self._redact_message(response, "response", notes, in_response_headers,
+                                            secrets)
+        changes: dict[str, Any] = {}
+        if request is not exchange.request:
+            changes["request"] = request
+        if response is not exchange.response:
+            changes["response"] = response
+        if secrets:
+            changes.update(scrub_changes(request, response, exchange.notes, exchange.meta,
+                                         secrets, notes, PLUGIN))
+        if notes:
+            changes["notes"] = (*changes.get("notes", exchange.notes), *notes)
+        return exchange.evolve(**changes) if changes else exchange
+
+    def _url_pass(
+        self, exchange: Exchange, notes: list[Note]
+    ) -> tuple[Request, set[str], bool, bool]:
+        """`redact`'s first step: the request with its URL redacted (not yet the value pass),
+        the secret values for the value pass, and whether the request's and the response's
+        headers may hold secrets."""
         request, response = exchange.request, exchange.response
         in_headers = self._headers_may_hold(request.headers)
         in_response_headers = response is not None and self._headers_may_hold(response.headers)
         secrets: set[str] = set()
-        notes: list[Note] = []
         # a plain query without a body: redacted and its secrets collected in one pass (what
         # the checks below give when no name in it is secret: nothing)
         plain = None if request.body else plain_query(request.target, self.is_secret,
@@ -224,22 +251,20 @@ class Redactor:
                                                 in_target or bool(request.body))
             if in_target or "@" in request.authority:
                 request = self._redact_url(request, notes)
-        if in_headers or request.body:  # else _redact_message keeps it
-            request = self._redact_message(request, "request", notes, in_headers, secrets)
-        if response is not None and (in_response_headers or response.body):
-            response = self._redact_message(response, "response", notes, in_response_headers,
-                                            secrets)
-        changes: dict[str, Any] = {}
-        if request is not exchange.request:
-            changes["request"] = request
-        if response is not exchange.response:
-            changes["response"] = response
-        if secrets:
-            changes.update(scrub_changes(request, response, exchange.notes, exchange.meta,
-                                         secrets, notes, PLUGIN))
-        if notes:
-            changes["notes"] = (*changes.get("notes", exchange.notes), *notes)
-        return exchange.evolve(**changes) if changes else exchange
+        return request, secrets, in_headers, in_response_headers
+
+    def redact_request_line(self, exchange: Exchange) -> Exchange:
+        """The exchange with its request's target and authority as `redact` leaves them, and
+        nothing else redacted: for output that shows no more of an exchange than its method,
+        URL and status (the capture listing), where redacting headers and bodies is wasted."""
+        if not self.fast:
+            return self.redact(exchange)
+        request, secrets, _, _ = self._url_pass(exchange, [])
+        target = scrub_text(request.target, secrets) if secrets else request.target
+        if target == exchange.request.target and request.authority == exchange.request.authority:
+            return exchange
+        return exchange.evolve(request=exchange.request.evolve(target=target,
+                                                               authority=request.authority))
 
     def _may_hold_secret(self, target: str) -> bool:
         """False when no query or fragment parameter of `target` can have a secret name."""
@@ -491,9 +516,17 @@ class RedactPlugin(Plugin):
         super().__init__(config)
         check_keys(self.config, ["names"], "redact plugin config")
         self.redactor = Redactor(string_list(self.config, "names", "redact plugin config"))
+        self._redact = self.redactor.redact
+
+    def output_shows(self, parts: frozenset[str]) -> None:
+        """Output that shows no more than the listing does gets only its URLs redacted."""
+        if parts <= LISTING_PARTS:
+            self._redact = self.redactor.redact_request_line
+        else:
+            self._redact = self.redactor.redact
 
     def applies_to(self, exchange: Exchange) -> bool:
         return True
 
     def rewrite(self, exchange: Exchange) -> Exchange:
-        return self.redactor.redact(exchange)
+        return self._redact(exchange)

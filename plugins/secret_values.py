@@ -173,6 +173,14 @@ def scrub_changes(request: Request, response: Response | None, old_notes: tuple[
     return changes
 
 
+def scrub_text(text: str, secrets: set[str]) -> str:
+    """`text` with every form of `secrets` replaced, as the value pass replaces them."""
+    for form in _forms(frozenset(secrets))[0]:
+        if form in text:
+            text = text.replace(form, REDACTED)
+    return text
+
+
 @functools.lru_cache(maxsize=1024)
 def _forms(secrets: frozenset[str]) -> tuple[tuple[str, ...], tuple[bytes, ...]]:
     """The forms searched for, longest first, and the same as UTF-8 bytes."""
