@@ -94,6 +94,14 @@ def read_plugin_config(path: str | Path | None, names: list[str]) -> dict[str, d
 ErrorReporter = Callable[[str], None]
 
 
+def _where(exchange: Exchange) -> str:
+    """The method and URL of an exchange for an error message, without the query and the
+    user info, which may hold credentials (the message is printed before redaction runs)."""
+    request = exchange.request
+    authority = request.authority or request.headers.get("host") or ""
+    return f"{request.method} {request.scheme}://{authority.rpartition('@')[2]}{request.path}"
+
+
 class PluginChain:
     """Plugins applied in order to each exchange, with counting and error isolation."""
 
@@ -148,7 +156,7 @@ class PluginChain:
                     continue
                 result = plugin.rewrite(exchange)
             except Exception as exc:
-                where = f"{exchange.request.method} {exchange.request.url}"
+                where = _where(exchange)
                 message = f"plugin {plugin.name} failed on {where}: {type(exc).__name__}: {exc}"
                 if self.strict:
                     raise PluginFailedError(message) from exc

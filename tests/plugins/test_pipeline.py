@@ -65,6 +65,7 @@ def test_failures_are_reported_and_counted_or_fatal_when_strict() -> None:
     assert tally.skipped_of("exchange") == {"plugin boom failed": 2}
     assert "plugin boom failed on GET https://api.flickr.com/services/rest/" in messages[0]
     assert "ValueError: kaput" in messages[0]
+    assert craft.API_KEY not in messages[0]  # printed before redaction runs: no query
     with pytest.raises(PluginFailedError, match="kaput"):
         PluginChain([Boom()], Tally(), strict=True).apply(_call())
 
