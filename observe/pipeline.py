@@ -94,7 +94,7 @@ def read_plugin_config(path: str | Path | None, names: list[str]) -> dict[str, d
 ErrorReporter = Callable[[str], None]
 
 
-def _where(exchange: Exchange) -> str:
+def exchange_place(exchange: Exchange) -> str:
     """The method and URL of an exchange for an error message, without the query and the
     user info, which may hold credentials (the message is printed before redaction runs)."""
     request = exchange.request
@@ -156,7 +156,7 @@ class PluginChain:
                     continue
                 result = plugin.rewrite(exchange)
             except Exception as exc:
-                where = _where(exchange)
+                where = exchange_place(exchange)
                 message = f"plugin {plugin.name} failed on {where}: {type(exc).__name__}: {exc}"
                 if self.strict:
                     raise PluginFailedError(message) from exc

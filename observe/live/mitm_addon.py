@@ -31,6 +31,7 @@ from mitmproxy import ctx, http
 
 from observe.exchange import Exchange, Origin
 from observe.formats.mitmflows import flow_endpoints, flow_messages, flow_timing
+from observe.pipeline import exchange_place
 from observe.tally import Tally
 
 logger = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ class RestscopeAddon:
                 self._write(exchange)
             except Exception as exc:  # a bad exchange must not stop the log
                 self.tally.skip("exchange", f"capture log write failed: {type(exc).__name__}")
-                logger.warning("restscope: cannot log %s: %s", exchange.request.url, exc)
+                logger.warning("restscope: cannot log %s: %s", exchange_place(exchange), exc)
 
     def _write(self, exchange: Exchange) -> None:
         if self.chain is not None:
