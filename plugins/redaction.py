@@ -203,8 +203,11 @@ class Redactor:
         if not self.fast:
             return self.redact_reference(exchange)
         notes: list[Note] = []
-        request, secrets, in_headers, in_response_headers = self._url_pass(exchange, notes)
-        response = exchange.response
+        target, authority, secrets, in_headers, in_response_headers = self._url_pass(exchange)
+        request, response = exchange.request, exchange.response
+        if target != request.target or authority != request.authority:
+            notes.append(_URL_NOTE)
+            request = request.evolve(target=target, authority=authority)
         if in_headers or request.body:  # else _redact_message keeps it
             request = self._redact_message(request, "request", notes, in_headers, secrets)
         if response is not None and (in_response_headers or response.body):
@@ -222,16 +225,15 @@ class Redactor:
             changes["notes"] = (*changes.get("notes", exchange.notes), *notes)
         return exchange.evolve(**changes) if changes else exchange
 
-    def _url_pass(
-        self, exchange: Exchange, notes: list[Note]
-    ) -> tuple[Request, set[str], bool, bool]:
-        """`redact`'s first step: the request with its URL redacted (not yet the value pass),
-        the secret values for the value pass, and whether the request's and the response's
-        headers may hold secrets."""
+    def _url_pass(self, exchange: Exchange) -> tuple[str, str, set[str], bool, bool]:
+        """`redact`'s first step: the request's target and authority redacted (before the
+        value pass), the secret values for the value pass, and whether the request's and the
+        response's headers may hold secrets."""
         request, response = exchange.request, exchange.response
         in_headers = self._headers_may_hold(request.headers)
         in_response_headers = response is not None and self._headers_may_hold(response.headers)
         secrets: set[str] = set()
+        authority = request.authority
         # a plain query without a body: redacted and its secrets collected in one pass (what
         # the checks below give when no name in it is secret: nothing)
         plain = None if request.body else plain_query(request.target, self.is_secret,
@@ -242,16 +244,17 @@ class Redactor:
                 found += self._header_secrets(exchange, in_headers, in_response_headers)
             if found:
                 secrets = worth_scrubbing(found)
-            if target is not request.target or "@" in request.authority:
-                request = self._redact_url(request, notes, target)
         else:
-            in_target = self._may_hold_secret(request.target)
+            target = request.target
+            in_target = self._may_hold_secret(target)
             if in_target or in_headers or in_response_headers or request.body:
                 secrets = self._collect_secrets(exchange, in_headers, in_response_headers,
                                                 in_target or bool(request.body))
-            if in_target or "@" in request.authority:
-                request = self._redact_url(request, notes)
-        return request, secrets, in_headers, in_response_headers
+            if in_target or "@" in authority:
+                target = self.redact_target(target)
+        if "@" in authority:
+            authority = f"{REDACTED}@{authority.rsplit('@', 1)[1]}"
+        return target, authority, secrets, in_headers, in_response_headers
 
     def redact_request_line(self, exchange: Exchange) -> Exchange:
         """The exchange with its request's target and authority as `redact` leaves them, and
@@ -259,12 +262,13 @@ class Redactor:
         URL and status (the capture listing), where redacting headers and bodies is wasted."""
         if not self.fast:
             return self.redact(exchange)
-        request, secrets, _, _ = self._url_pass(exchange, [])
-        target = scrub_text(request.target, secrets) if secrets else request.target
-        if target == exchange.request.target and request.authority == exchange.request.authority:
+        target, authority, secrets, _, _ = self._url_pass(exchange)
+        if secrets:
+            target = scrub_text(target, secrets)
+        request = exchange.request
+        if target == request.target and authority == request.authority:
             return exchange
-        return exchange.evolve(request=exchange.request.evolve(target=target,
-                                                               authority=request.authority))
+        return exchange.evolve(request=request.evolve(target=target, authority=authority))
 
     def _may_hold_secret(self, target: str) -> bool:
         """False when no query or fragment parameter of `target` can have a secret name."""

@@ -175,7 +175,12 @@ def scrub_changes(request: Request, response: Response | None, old_notes: tuple[
 
 def scrub_text(text: str, secrets: set[str]) -> str:
     """`text` with every form of `secrets` replaced, as the value pass replaces them."""
-    for form in _forms(frozenset(secrets))[0]:
+    single = next(iter(secrets)) if len(secrets) == 1 else None
+    if single is not None and _UNRESERVED.fullmatch(single):  # one form, as in scrub_changes
+        forms: tuple[str, ...] = (single,)
+    else:
+        forms = _forms(frozenset(secrets))[0]
+    for form in forms:
         if form in text:
             text = text.replace(form, REDACTED)
     return text
