@@ -9,9 +9,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from observe.exchange import Exchange
 from observe.sources import ReadOptions, read_source
@@ -19,8 +17,39 @@ from observe.tally import Tally
 
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024
 
-stderr = Console(stderr=True, highlight=False)
-stdout = Console(highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    stderr: Console
+    stdout: Console
+
+_consoles: dict[str, Any] = {}
+
+
+def __getattr__(name: str) -> Any:
+    """`stderr` and `stdout`: rich consoles, made (and rich imported) when first used; a run
+    that writes to no terminal never needs them."""
+    if name not in ("stderr", "stdout"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _console(name)
+
+
+def _console(name: str) -> Any:
+    console = _consoles.get(name)
+    if console is None:
+        from rich.console import Console
+
+        console = _consoles[name] = (Console(stderr=True, highlight=False) if name == "stderr"
+                                     else Console(highlight=False, soft_wrap=True))
+    return console
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # replaced by an object without it, or closed
+        return False
+
 
 
 def _input_size(path: Path) -> int:
@@ -40,9 +69,8 @@ class ByteProgress:
 
     def __init__(self, paths: Iterable[Path]) -> None:
         total = sum(_input_size(p) for p in paths)
-        self.shown = stderr.is_terminal and total >= PROGRESS_MIN_BYTES and not os.environ.get(
-            "CI"
-        )
+        self.shown = (_is_terminal(sys.stderr) and total >= PROGRESS_MIN_BYTES
+                      and not os.environ.get("CI"))
         self._progress: Any = None  # a rich Progress while shown
         self._total = total
         self._next_draw = 0.0
@@ -64,7 +92,7 @@ class ByteProgress:
                 DownloadColumn(),
                 TransferSpeedColumn(),
                 TimeRemainingColumn(),
-                console=stderr,
+                console=_console("stderr"),
                 transient=True,
                 auto_refresh=False,
             )
@@ -134,9 +162,10 @@ def print_lines(lines: Iterable[str], progress: ByteProgress) -> None:
     """Each line on stdout. Through rich only while a progress bar shares the terminal (it
     keeps the bar below the lines); otherwise straight to the stream, a block at a time
     (rich's layout costs more per line than reading the exchange)."""
-    if progress.shown and stdout.is_terminal:
+    if progress.shown and _is_terminal(sys.stdout):
+        console = _console("stdout")
         for line in lines:
-            stdout.print(line, markup=False, emoji=False)
+            console.print(line, markup=False, emoji=False)
         return
     write = sys.stdout.write
     block: list[str] = []
@@ -168,7 +197,16 @@ def summary_lines(tally: Tally) -> list[str]:
 
 
 def print_summary(tally: Tally, sources: Iterable[str]) -> None:
+    """The run's summary on stderr (its heading in bold on a terminal)."""
     names = ", ".join(str(s) for s in sources)
-    stderr.print(f"[bold]summary[/bold] ({names})")
-    for line in summary_lines(tally):
-        stderr.print(line, markup=False)
+    lines = summary_lines(tally)
+    if _is_terminal(sys.stderr):
+        from rich.markup import escape
+
+        console = _console("stderr")
+        console.print(f"[bold]summary[/bold] ({escape(names)})")
+        for line in lines:
+            console.print(line, markup=False)
+        return
+    sys.stderr.write("".join(f"{line}\n" for line in (f"summary ({names})", *lines)))
+    sys.stderr.flush()

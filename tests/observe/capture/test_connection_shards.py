@@ -409,6 +409,7 @@ def test_small_and_non_pcap_sources_are_read_in_process(tmp_path: Path) -> None:
 def test_workers_with_the_progress_bar_showing(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     import io
+    import sys
 
     from rich.console import Console
 
@@ -417,7 +418,9 @@ def test_workers_with_the_progress_bar_showing(tmp_path: Path,
     path = _mixed_capture(tmp_path / "mixed.pcap", PLAN)
     plain = _capture(str(path), "-o", str(tmp_path / "plain.jsonl"), "-j", "1")
     screen = io.StringIO()
-    monkeypatch.setattr(report, "stderr", Console(file=screen, force_terminal=True, width=100))
+    monkeypatch.setitem(report._consoles, "stderr",
+                        Console(file=screen, force_terminal=True, width=100))
+    monkeypatch.setattr(report, "_is_terminal", lambda stream: stream is sys.stderr)
     monkeypatch.setattr(report, "PROGRESS_MIN_BYTES", 1)
     monkeypatch.delenv("CI", raising=False)
     shown = _capture(str(path), "-o", str(tmp_path / "shown.jsonl"), "-j", "2")
