@@ -11,11 +11,17 @@ secrets), cut into `--mss`-byte TCP segments and acknowledged by the client. Pac
 packed directly with `struct` (fast, no scapy).
 
 It then runs, one after the other on the same file:
-    restscope capture FILE -o OUT.jsonl          (the default: -j all cores)
+    restscope capture FILE                       (the listing: method, status, URL per line)
+    restscope capture FILE -j 1                  (the listing in one process)
+    restscope capture FILE -o OUT.jsonl          (everything, bodies included: -j all cores)
     restscope capture FILE -o OUT-j1.jsonl -j 1  (one process; must write the same bytes)
     tshark -r FILE -Y http -T fields -e http.request.uri -e http.response.code
-checks that both tools found the same number of exchanges (tshark: lines with a response code),
-and prints each one's wall and CPU time, peak memory and the speed ratio. Peak memory is the
+The listing is the like-for-like run: it prints what tshark's command prints (each exchange's
+URI and status); the JSONL runs write whole exchanges (headers, bodies, timings), redacted.
+It checks that both tools found the same exchanges (tshark: lines with a response code; the
+URIs of both, api_key values masked, must be the same multiset; the listings of -j 1 and the
+default must be equal) and prints each run's wall and CPU time, peak memory and speed ratio.
+Peak memory is the
 largest process's (ru_maxrss, from `os.wait4`) and, for restscope's worker processes, the
 peak summed over the process tree (RSS, and PSS, which splits pages the forked workers share;
 sampled from /proc by bench/treemem.py). tshark is installed with apt-get when it is missing
@@ -37,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -219,47 +226,68 @@ def restscope_command() -> list[str]:
     return [str(local)] if local.exists() else [sys.executable, "-m", "observe"]
 
 
+_API_KEY = re.compile(r"(api_key=)[^&]*")
+
+
+def _uris_of_listing(listing: str) -> Counter[str]:
+    """The origin-form targets of restscope's listing lines (method, status, URL)."""
+    uris: Counter[str] = Counter()
+    for line in listing.splitlines():
+        url = line.split()[2]
+        uris[url[url.index("/", len("http://")):]] += 1
+    return uris
+
+
 def measure(
     size: int, folder: Path, mss: int, tshark: str, extra: list[str]
 ) -> dict[str, float]:
     capture = generate(folder / f"flickr-{size}.pcap", size, mss)
     output = folder / f"flickr-{size}.jsonl"
     single = folder / f"flickr-{size}-j1.jsonl"
-    # the default (-j all cores), then one process
-    ours, our_cpu, our_peak, _, stderr = run(
-        [*restscope_command(), "capture", str(capture), "-o", str(output), *extra], stdout=None
-    )
+    command = [*restscope_command(), "capture", str(capture), *extra]
+    # the listing (what tshark's command prints), by default and in one process
+    listed, listed_cpu, listed_peak, listing, stderr = run(command)
+    listed_tree = dict(last_tree)
+    listed_one, _, _, listing_one, _ = run([*command, "-j", "1"])
+    # whole exchanges as JSONL, by default and in one process
+    ours, our_cpu, our_peak, _, _ = run([*command, "-o", str(output)], stdout=None)
     tree = dict(last_tree)
-    one, one_cpu, one_peak, _, _ = run(
-        [*restscope_command(), "capture", str(capture), "-o", str(single), "-j", "1", *extra],
-        stdout=None,
-    )
-    same_bytes = filecmp.cmp(output, single, shallow=False)
+    one, one_cpu, one_peak, _, _ = run([*command, "-o", str(single), "-j", "1"], stdout=None)
+    same_bytes = filecmp.cmp(output, single, shallow=False) and listing == listing_one
     single.unlink()
     found = re.search(r"^exchanges: (\d+)$", stderr, re.MULTILINE)
     our_count = int(found.group(1)) if found else -1
     with open(output, "rb") as handle:
         lines = sum(1 for _ in handle)
-    theirs, their_cpu, their_peak, listing, _ = run(
+    theirs, their_cpu, their_peak, their_listing, _ = run(
         [tshark, "-r", str(capture), "-Y", "http", "-T", "fields", "-e", "http.request.uri",
          "-e", "http.response.code"]
     )
-    rows = [line.split("\t") for line in listing.splitlines()]
+    rows = [line.split("\t") for line in their_listing.splitlines()]
     their_count = sum(1 for row in rows if len(row) > 1 and row[1] and row[1] != "100")
-    their_requests = sum(1 for row in rows if row[0])
+    their_uris = Counter(_API_KEY.sub(r"\1REDACTED", row[0]) for row in rows if row[0])
+    same_uris = their_uris == _uris_of_listing(listing)
     print(f"\n{size} exchanges, {capture.stat().st_size / 1e6:.1f} MB pcap, mss {mss}")
-    print(f"  restscope:      {ours:6.2f} s wall {our_cpu:6.2f} s CPU  peak {our_peak:6.1f} MB "
-          f"(largest process; {int(tree['processes'])} processes: {tree['rss']:.1f} MB RSS, "
-          f"{tree['pss']:.1f} MB PSS summed)  exchanges {our_count} (output lines {lines})")
-    print(f"  restscope -j 1: {one:6.2f} s wall {one_cpu:6.2f} s CPU  peak {one_peak:6.1f} MB  "
-          f"same bytes as the default: {'yes' if same_bytes else 'NO'}")
-    print(f"  tshark:         {theirs:6.2f} s wall {their_cpu:6.2f} s CPU  peak "
-          f"{their_peak:6.1f} MB  exchanges {their_count} (requests {their_requests})")
-    same = our_count == their_count == size == lines and same_bytes
-    print(f"  same number of exchanges: {'yes' if same else 'NO'}; restscope is "
-          f"{theirs / ours:.1f}x faster (wall), {their_cpu / our_cpu:.1f}x (CPU); "
-          f"-j 1: {theirs / one:.1f}x (wall)")
-    return {"size": size, "ours": ours, "our_cpu": our_cpu, "our_peak": our_peak,
+    print(f"  restscope listing:      {listed:6.2f} s wall {listed_cpu:6.2f} s CPU  peak "
+          f"{listed_peak:6.1f} MB (largest process; {int(listed_tree['processes'])} processes: "
+          f"{listed_tree['pss']:.1f} MB PSS summed)  lines {len(listing.splitlines())}")
+    print(f"  restscope listing -j 1: {listed_one:6.2f} s wall")
+    print(f"  restscope JSONL:        {ours:6.2f} s wall {our_cpu:6.2f} s CPU  peak "
+          f"{our_peak:6.1f} MB (largest process; {int(tree['processes'])} processes: "
+          f"{tree['rss']:.1f} MB RSS, {tree['pss']:.1f} MB PSS summed)  exchanges {our_count} "
+          f"(output lines {lines})")
+    print(f"  restscope JSONL -j 1:   {one:6.2f} s wall {one_cpu:6.2f} s CPU  peak "
+          f"{one_peak:6.1f} MB  same output as the default: {'yes' if same_bytes else 'NO'}")
+    print(f"  tshark:                 {theirs:6.2f} s wall {their_cpu:6.2f} s CPU  peak "
+          f"{their_peak:6.1f} MB  exchanges {their_count} (requests {sum(their_uris.values())})")
+    same = our_count == their_count == size == lines and same_bytes and same_uris
+    print(f"  same exchanges: {'yes' if same else 'NO'} (URIs {'equal' if same_uris else 'DIFFER'})"
+          f"; restscope is {theirs / listed:.1f}x faster listing (-j 1: "
+          f"{theirs / listed_one:.1f}x), {theirs / ours:.1f}x writing JSONL (-j 1: "
+          f"{theirs / one:.1f}x)")
+    return {"size": size, "listed": listed, "listed_cpu": listed_cpu,
+            "listed_peak": listed_peak, "listed_pss": listed_tree["pss"],
+            "listed_one": listed_one, "ours": ours, "our_cpu": our_cpu, "our_peak": our_peak,
             "our_tree_pss": tree["pss"], "our_tree_rss": tree["rss"], "one": one,
             "theirs": theirs, "their_cpu": their_cpu, "their_peak": their_peak,
             "same": float(same)}
@@ -311,20 +339,24 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "compileall", "-q", "observe", "plugins", "specs",
                         "tapes"], cwd=REPO, check=True)
         results = [measure(size, folder, args.mss, tshark, extra) for size in args.sizes]
-        print("\n  size | restscope wall  CPU    MB  PSS-sum | -j 1 wall | tshark wall   CPU     MB"
-              " | ratio wall  CPU  -j 1")
+        print("\n  size | listing wall  -j 1   MB  PSS-sum | JSONL wall  -j 1  PSS-sum |"
+              " tshark wall     MB | ratio listing  -j 1 | JSONL  -j 1")
         for r in results:
-            print(f"{int(r['size']):>6} | {r['ours']:9.2f} {r['our_cpu']:6.2f} "
-                  f"{r['our_peak']:5.1f} {r['our_tree_pss']:8.1f} | {r['one']:9.2f} | "
-                  f"{r['theirs']:11.2f} {r['their_cpu']:5.2f} {r['their_peak']:6.1f} |"
-                  f" {r['theirs'] / r['ours']:10.1f}x {r['their_cpu'] / r['our_cpu']:4.1f}x"
-                  f" {r['theirs'] / r['one']:4.1f}x")
+            print(f"{int(r['size']):>6} | {r['listed']:12.2f} {r['listed_one']:5.2f} "
+                  f"{r['listed_peak']:4.1f} {r['listed_pss']:8.1f} | {r['ours']:10.2f} "
+                  f"{r['one']:5.2f} {r['our_tree_pss']:8.1f} | {r['theirs']:11.2f} "
+                  f"{r['their_peak']:6.1f} | {r['theirs'] / r['listed']:12.1f}x "
+                  f"{r['theirs'] / r['listed_one']:4.1f}x | {r['theirs'] / r['ours']:4.1f}x "
+                  f"{r['theirs'] / r['one']:4.1f}x")
         last = results[-1]
-        print(f"targets: >= 20x faster ({last['theirs'] / last['ours']:.1f}x wall, "
-              f"{last['their_cpu'] / last['our_cpu']:.1f}x CPU), "
-              f"<= 100 MB peak ({last['our_peak']:.1f} MB largest process, "
-              f"{last['our_tree_pss']:.1f} MB PSS of all processes), "
-              f"flat ({results[0]['our_tree_pss']:.1f} -> {last['our_tree_pss']:.1f} MB PSS)")
+        print(f"targets: >= 20x faster than tshark's URI/status listing: "
+              f"{last['theirs'] / last['listed']:.1f}x (-j 1: "
+              f"{last['theirs'] / last['listed_one']:.1f}x; writing whole exchanges as JSONL: "
+              f"{last['theirs'] / last['ours']:.1f}x); <= 100 MB peak (listing "
+              f"{last['listed_pss']:.1f} MB, JSONL {last['our_tree_pss']:.1f} MB PSS of all "
+              f"processes; largest process {max(last['listed_peak'], last['our_peak']):.1f} MB); "
+              f"flat ({results[0]['listed_pss']:.1f} -> {last['listed_pss']:.1f} and "
+              f"{results[0]['our_tree_pss']:.1f} -> {last['our_tree_pss']:.1f} MB PSS)")
         if not all(r["same"] for r in results):
             sys.exit("restscope and tshark disagree on the number of exchanges")
     finally:
