@@ -20,7 +20,13 @@ from observe.errors import InputError, RestscopeError
 from observe.exchange import Exchange
 from observe.options import plugin_options, read_options_from, traffic_reading_options
 from observe.pipeline import LISTING_PARTS, PluginChain
-from observe.report import ByteProgress, print_lines, print_summary, progress_reader
+from observe.report import (
+    ByteProgress,
+    check_complete,
+    print_lines,
+    print_summary,
+    progress_reader,
+)
 from observe.tally import Tally
 
 COMMAND_GROUP = "restscope.commands"
@@ -169,6 +175,7 @@ def capture(sources: tuple[str, ...], output: Path | None, output_format: str | 
             with open(output, "w", encoding="utf-8", newline="\n") as handle:
                 write(items, handle)
     print_summary(tally, sources)
+    check_complete(tally, kwargs.get("allow_truncated", False))
 
 
 @cli.command()

@@ -65,6 +65,12 @@ def traffic_reading_options(func: F) -> F:
         metavar="SIZE",
         help="Cap on a decompressed body (zip-bomb guard), e.g. 10MB. Hits are counted.",
     )(func)
+    func = click.option(
+        "--allow-truncated", is_flag=True,
+        help="Accept inputs that end in the middle of a record (a capture still being written). "
+             "What comes before the cut is read either way; without this flag such an input "
+             "ends the command with exit code 2 once its output is written.",
+    )(func)
     return func
 
 

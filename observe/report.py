@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from observe.errors import TruncatedInputError
 from observe.exchange import Exchange
 from observe.sources import ReadOptions, read_source
 from observe.tally import Tally
@@ -211,3 +212,15 @@ def print_summary(tally: Tally, sources: Iterable[str]) -> None:
         return
     sys.stderr.write("".join(f"{line}\n" for line in (f"summary ({names})", *lines)))
     sys.stderr.flush()
+
+
+def check_complete(tally: Tally, allow_truncated: bool) -> None:
+    """Raise TruncatedInputError (exit code 2) when an input ended inside a record, unless
+    `allow_truncated`; called once the command's output and summary are written, so nothing
+    read before the cut is lost (tshark does the same with a capture cut short)."""
+    cut = tally.cut_short()
+    if cut and not allow_truncated:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in cut.items())
+        raise TruncatedInputError(
+            f"input cut short ({reasons}); everything before the cut was read and written "
+            "(--allow-truncated accepts this)")

@@ -11,6 +11,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+# what readers count when a file ends in the middle of a record (everything before is read)
+CUT_SHORT = frozenset({"truncated record", "truncated gzip stream", "truncated HAR file",
+                       "truncated flow", "truncated line"})
+
 
 @dataclass
 class Tally:
@@ -44,6 +48,11 @@ class Tally:
     @property
     def incomplete_total(self) -> int:
         return sum(self.incomplete.values())
+
+    def cut_short(self) -> dict[str, int]:
+        """The records skipped because an input ends inside one, by reason."""
+        return {reason: n for reason, n in self.skipped_of("record").items()
+                if reason in CUT_SHORT}
 
     def skipped_of(self, kind: str) -> dict[str, int]:
         return {reason: n for (k, reason), n in sorted(self.skipped.items()) if k == kind}

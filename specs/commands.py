@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from observe.options import plugin_options, traffic_reading_options
-from observe.report import print_summary
+from observe.report import check_complete, print_summary
 from observe.tally import Tally
 
 _jobs_option = click.option(
@@ -64,6 +64,7 @@ def summarize_command(sources: tuple[str, ...], output: Path, jobs: int | None,
     summary = _summarize(list(sources), kwargs, jobs, dask, tally)
     write_summary(summary, output)
     print_summary(tally, sources)
+    check_complete(tally, kwargs.get("allow_truncated", False))
 
 
 @click.command("merge")
@@ -155,3 +156,4 @@ def infer_command(sources: tuple[str, ...], output: Path | None, openapi_version
     if drift_report:
         click.echo(render_drift(collect_drift(grouped), drift_report), nl=False, err=err)
     print_summary(tally, sources)
+    check_complete(tally, kwargs.get("allow_truncated", False))

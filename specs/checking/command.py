@@ -44,7 +44,7 @@ def check_command(spec: str, sources: tuple[str, ...], output_format: str, fail_
       restscope specs check git:main:api.yaml live.jsonl --format github --fail-on warning
     """
     from observe.cli import process_exchanges
-    from observe.report import print_summary
+    from observe.report import check_complete, print_summary
     from specs.checking.checker import Checker, FindingTally
     from specs.diffing.loading import load_spec
 
@@ -56,6 +56,7 @@ def check_command(spec: str, sources: tuple[str, ...], output_format: str, fail_
         print_summary(tally, sources)
         code = finish(grouped.findings(), output_format, fail_on, ignore_file, "check",
                       [spec, *sources])
+        check_complete(tally, kwargs.get("allow_truncated", False))
     except InputError as exc:
         fail_input(exc)
         return

@@ -269,3 +269,30 @@ def test_a_repeated_query_parameter_is_not_required_when_sometimes_absent() -> N
     doc = render_openapi(summarize_exchanges(exchanges, "m"))
     (param,) = doc["paths"]["/tags"]["get"]["parameters"]
     assert param["name"] == "tag" and "required" not in param
+
+
+def test_an_input_cut_short_is_read_then_ends_the_command_with_exit_2(
+    traffic: list[Path], tmp_path: Path
+) -> None:
+    """A traffic file that ends inside a record: the spec is written from everything before the
+    cut and the summary counts it, then one error line and exit code 2 (as `capture` does);
+    --allow-truncated accepts it. `specs check` reports its findings first, likewise."""
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text(traffic[0].read_text() + '{"request": {"method": "GET", "url": "https://a')
+    runner = CliRunner()
+    spec, allowed_spec = tmp_path / "cut.yaml", tmp_path / "allowed.yaml"
+    result = runner.invoke(cli, ["specs", "infer", str(cut), "-j", "1", "-o", str(spec)])
+    assert result.exit_code == 2, result.output
+    assert "truncated line" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "restscope: error: input cut short (1 truncated line)")
+    allowed = runner.invoke(cli, ["specs", "infer", str(cut), "-j", "1", "-o",
+                                  str(allowed_spec), "--allow-truncated"])
+    assert allowed.exit_code == 0, allowed.output
+    assert spec.read_bytes() == allowed_spec.read_bytes()
+    assert "/v1/photos/{photoId}" in yaml.safe_load(spec.read_text())["paths"]
+    checked = runner.invoke(cli, ["specs", "check", str(spec), str(cut)])
+    assert checked.exit_code == 2
+    assert checked.stderr.strip().splitlines()[-1].startswith("restscope: error: input cut short")
+    assert runner.invoke(cli, ["specs", "check", str(spec), str(cut),
+                               "--allow-truncated"]).exit_code == 0

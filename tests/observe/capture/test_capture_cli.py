@@ -88,14 +88,27 @@ def test_summary_lists_skipped_packets_by_reason(tmp_path: Path) -> None:
     assert ["1", "arp"] in summary and ["2", "udp"] in summary
 
 
-def test_a_capture_cut_mid_way_still_reads_and_says_so(tmp_path: Path) -> None:
+def test_a_capture_cut_mid_way_is_read_then_exits_2(tmp_path: Path) -> None:
+    """As tshark does: everything before the cut is read and written, the summary counts the
+    cut, and the command ends with one error line and exit code 2 (0 with --allow-truncated)."""
     whole = _two_calls(tmp_path).read_bytes()
     path = tmp_path / "cut.pcap"
     path.write_bytes(whole[:-30])  # inside the last packet (the final ACK)
     result = run(str(path))
-    assert result.exit_code == 0
+    assert result.exit_code == 2
     assert len(result.stdout.strip().splitlines()) == 2
     assert "truncated record" in result.stderr
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("restscope: error: input cut short (1 truncated record)")
+    jsonl = tmp_path / "cut.jsonl"
+    written = run(str(path), "-o", str(jsonl))
+    assert written.exit_code == 2
+    assert len(jsonl.read_text().splitlines()) == 2  # nothing read before the cut is lost
+    allowed = run(str(path), "--allow-truncated")
+    assert allowed.exit_code == 0
+    assert allowed.stdout == result.stdout
+    assert "truncated record" in allowed.stderr and "error" not in allowed.stderr
 
 
 def test_a_capture_without_packets_is_valid_and_empty(tmp_path: Path) -> None:
