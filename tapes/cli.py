@@ -15,7 +15,14 @@ from observe.errors import InputError
 
 @click.group("tapes")
 def tapes_group() -> None:
-    """Record and replay HTTP interactions as human-readable tapes (a yakbak-style proxy)."""
+    """Record and replay HTTP interactions as human-readable tapes (a yakbak-style proxy).
+
+    \b
+    Examples:
+      restscope tapes serve --upstream https://api.flickr.com --tapes tests/tapes
+      restscope tapes import cassettes/*.yaml --tapes tests/tapes
+      restscope tapes check tests/tapes --spec api.yaml
+    """
 
 
 def _listen(value: str) -> tuple[str, int]:
