@@ -1,4 +1,5 @@
-"""Terminal output for batch commands: the progress bar, one line per exchange, the summary."""
+"""Terminal output for batch commands: the progress bar, one line per exchange, the summary, and
+the exit check for inputs cut short."""
 
 from __future__ import annotations
 
@@ -50,7 +51,6 @@ def _is_terminal(stream: Any) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError):  # replaced by an object without it, or closed
         return False
-
 
 
 def _input_size(path: Path) -> int:
