@@ -346,6 +346,24 @@ def test_a_truncated_capture_gives_one_line_and_exit_2_with_workers(tmp_path: Pa
 
 
 @pytest.mark.usefixtures("shard_small_files")
+def test_a_capture_cut_short_later_is_read_alike_with_workers(tmp_path: Path) -> None:
+    """Cut inside a later record: every process reads up to the cut, the output is -j 1's, the
+    cut is counted once, and the run ends with exit code 2 after writing."""
+    path = _mixed_capture(tmp_path / "mixed.pcap", PLAN)
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(path.read_bytes()[:-700])
+    results = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out-{jobs}.jsonl"
+        results[jobs] = (_capture(str(cut), "-j", jobs, "-o", str(out)), out.read_bytes())
+    (one, one_bytes), (two, two_bytes) = results["1"], results["2"]
+    assert one.exit_code == two.exit_code == 2
+    assert one_bytes == two_bytes and one_bytes.count(b"\n") > 20
+    assert one.stderr == two.stderr
+    assert "1 truncated record" in one.stderr.splitlines()[-1]
+
+
+@pytest.mark.usefixtures("shard_small_files")
 def test_strict_plugin_failure_in_a_worker_stops_the_run(tmp_path: Path) -> None:
     from observe.pipeline import PluginFailedError
 
