@@ -8,7 +8,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -161,15 +161,15 @@ _LINES_PER_WRITE = 256
 
 
 def print_lines(lines: Iterable[str], progress: ByteProgress) -> None:
-    """Each line on stdout. Through rich only while a progress bar shares the terminal (it
-    keeps the bar below the lines); otherwise straight to the stream, a block at a time
-    (rich's layout costs more per line than reading the exchange)."""
+    """Each line on stdout, a block of lines at a time (rich's layout of a line costs more
+    than reading its exchange). Through rich only while a progress bar shares the terminal
+    (it keeps the bar below the lines); otherwise straight to the stream."""
+    write: Callable[[str], object] = sys.stdout.write
     if progress.shown and _is_terminal(sys.stdout):
         console = _console("stdout")
-        for line in lines:
-            console.print(line, markup=False, emoji=False)
-        return
-    write = sys.stdout.write
+
+        def write(text: str) -> None:
+            console.print(text, markup=False, emoji=False, end="")
     block: list[str] = []
     for line in lines:
         block.append(line)

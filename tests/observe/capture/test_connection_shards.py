@@ -476,3 +476,30 @@ def read_records_of(path: Path) -> list[tuple[float, bytes]]:
     from observe.capture.pcapfile import read_frames
 
     return [(t, bytes(frame)) for t, _, frame in read_frames(path, Tally())]
+
+
+@pytest.mark.usefixtures("shard_small_files")
+def test_the_listing_under_a_progress_bar_prints_the_same_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a bar on the terminal the lines go through rich (in blocks), and are the same."""
+    import io
+
+    from rich.console import Console
+
+    import observe.report as report
+
+    path = _mixed_capture(tmp_path / "mixed.pcap", PLAN)
+    plain = _capture(str(path), "-j", "1")
+    screen = io.StringIO()
+    monkeypatch.setitem(report._consoles, "stderr",
+                        Console(file=screen, force_terminal=True, width=100, highlight=False))
+    monkeypatch.setattr(report, "_is_terminal", lambda stream: True)
+    monkeypatch.setattr(report, "PROGRESS_MIN_BYTES", 1)
+    monkeypatch.delenv("CI", raising=False)
+    report._consoles.pop("stdout", None)
+    shown = _capture(str(path), "-j", "2")
+    report._consoles.pop("stdout", None)  # bound to this run's stdout
+    assert plain.exit_code == shown.exit_code == 0
+    assert "reading mixed.pcap" in screen.getvalue()
+    assert shown.stdout == plain.stdout and plain.stdout.count("\n") > 20
