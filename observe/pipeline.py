@@ -149,6 +149,16 @@ class PluginChain:
             if told is not None:
                 told(parts)
 
+    def _scrubbed(self, text: str, exchange: Exchange) -> str:
+        """`text` (a message about `exchange`, printed before redaction has run on it) with
+        the exchange's secret values replaced by the plugins that know them (`scrub_text`:
+        redaction, unless --no-redact)."""
+        for plugin in self.plugins:
+            scrub = getattr(plugin, "scrub_text", None)
+            if scrub is not None:
+                text = scrub(text, exchange)
+        return text
+
     def apply(self, exchange: Exchange) -> Exchange | None:
         for plugin in self.plugins:
             try:
@@ -157,7 +167,9 @@ class PluginChain:
                 result = plugin.rewrite(exchange)
             except Exception as exc:
                 where = exchange_place(exchange)
-                message = f"plugin {plugin.name} failed on {where}: {type(exc).__name__}: {exc}"
+                message = self._scrubbed(
+                    f"plugin {plugin.name} failed on {where}: {type(exc).__name__}: {exc}",
+                    exchange)
                 if self.strict:
                     raise PluginFailedError(message) from exc
                 self.tally.skip("exchange", f"plugin {plugin.name} failed")

@@ -256,6 +256,12 @@ class Redactor:
             authority = f"{REDACTED}@{authority.rsplit('@', 1)[1]}"
         return target, authority, secrets, in_headers, in_response_headers
 
+    def scrub_text(self, text: str, exchange: Exchange) -> str:
+        """`text` with every form of the secret values `exchange` carries under secret names
+        (query, headers, form bodies) replaced, as the value pass replaces them."""
+        secrets = self._url_pass(exchange)[2] if self.fast else self._collect_secrets(exchange)
+        return scrub_text(text, secrets) if secrets else text
+
     def redact_request_line(self, exchange: Exchange) -> Exchange:
         """The exchange with its request's target and authority as `redact` leaves them, and
         nothing else redacted: for output that shows no more of an exchange than its method,
@@ -528,6 +534,11 @@ class RedactPlugin(Plugin):
             self._redact = self.redactor.redact_request_line
         else:
             self._redact = self.redactor.redact
+
+    def scrub_text(self, text: str, exchange: Exchange) -> str:
+        """`text` with the secret values `exchange` carries replaced (for messages about it
+        that are printed before the chain has redacted it: a plugin's exception text)."""
+        return self.redactor.scrub_text(text, exchange)
 
     def applies_to(self, exchange: Exchange) -> bool:
         return True

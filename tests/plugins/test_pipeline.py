@@ -70,6 +70,27 @@ def test_failures_are_reported_and_counted_or_fatal_when_strict() -> None:
         PluginChain([Boom()], Tally(), strict=True).apply(_call())
 
 
+class Leaky(Plugin):
+    name = "leaky"
+
+    def rewrite(self, exchange: Exchange) -> Exchange | None:
+        raise ValueError(f"bad request {exchange.request.target}")
+
+
+def test_a_failure_message_holds_no_secret_value_unless_redaction_is_off() -> None:
+    messages = list[str]()
+    chain = PluginChain([Leaky(), load_plugin("redact")], Tally(), report_error=messages.append)
+    assert chain.apply(_call()) is None
+    assert craft.API_KEY not in messages[0]
+    assert f"api_key={REDACTED}" in messages[0]  # the exception's own text, scrubbed
+    with pytest.raises(PluginFailedError) as caught:
+        PluginChain([Leaky(), load_plugin("redact")], Tally(), strict=True).apply(_call())
+    assert craft.API_KEY not in str(caught.value)
+    unredacted = list[str]()
+    PluginChain([Leaky()], Tally(), report_error=unredacted.append).apply(_call())
+    assert craft.API_KEY in unredacted[0]  # --no-redact: the text as the plugin wrote it
+
+
 def test_drops_are_counted_with_the_plugin_reason() -> None:
     tally = Tally()
     assert PluginChain([Dropper()], tally).apply(_call()) is None
