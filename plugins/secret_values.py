@@ -122,19 +122,10 @@ def scrub_changes(request: Request, response: Response | None, old_notes: tuple[
 
     Each field is first checked with plain substring tests (the body as bytes, without
     decoding it) and only rebuilt when one of the forms occurs in it."""
-    variants: tuple[str, ...]
-    byte_variants: tuple[bytes, ...]
-    single = next(iter(secrets)) if len(secrets) == 1 else None
-    if single is not None and _UNRESERVED.fullmatch(single):  # one form: no sort, no cache
-        variants, byte_variants = (single,), (single.encode("ascii"),)
-    else:
-        variants, byte_variants = _forms(frozenset(secrets))
+    variants, byte_variants = _search_forms(secrets)
 
     def scrub(text: str) -> str:
-        for form in variants:
-            if form in text:
-                text = text.replace(form, REDACTED)
-        return text
+        return _replace_forms(text, variants)
 
     if len(variants) == 1:
         only = variants[0]
@@ -175,15 +166,23 @@ def scrub_changes(request: Request, response: Response | None, old_notes: tuple[
 
 def scrub_text(text: str, secrets: set[str]) -> str:
     """`text` with every form of `secrets` replaced, as the value pass replaces them."""
-    single = next(iter(secrets)) if len(secrets) == 1 else None
-    if single is not None and _UNRESERVED.fullmatch(single):  # one form, as in scrub_changes
-        forms: tuple[str, ...] = (single,)
-    else:
-        forms = _forms(frozenset(secrets))[0]
+    return _replace_forms(text, _search_forms(secrets)[0])
+
+
+def _replace_forms(text: str, forms: tuple[str, ...]) -> str:
     for form in forms:
         if form in text:
             text = text.replace(form, REDACTED)
     return text
+
+
+def _search_forms(secrets: set[str]) -> tuple[tuple[str, ...], tuple[bytes, ...]]:
+    """`_forms(secrets)`; a single secret with nothing to escape is its only form (no sort,
+    no cache)."""
+    single = next(iter(secrets)) if len(secrets) == 1 else None
+    if single is not None and _UNRESERVED.fullmatch(single):
+        return (single,), (single.encode("ascii"),)
+    return _forms(frozenset(secrets))
 
 
 @functools.lru_cache(maxsize=1024)
